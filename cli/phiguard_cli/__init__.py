@@ -1,0 +1,1 @@
+"""The `phiguard` command: a thin click client of the `phiguard` library."""

@@ -1,0 +1,42 @@
+"""The vault interface. Vaults store opaque ciphertext: they never see a plaintext value."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class VaultRecord:
+    """One token of one de-identified message.
+
+    `message_hash` is the SHA3-256 hex of the de-identified text, `token` the 64-hex token that
+    stands in it at str index `offset`, `ciphertext` the AES-256-GCM sealed original value
+    (nonce || ciphertext+tag) bound to (message_hash, token), `key_id` names the key that sealed it.
+    """
+
+    message_hash: str
+    token: str
+    type: str
+    ciphertext: bytes
+    key_id: str
+    offset: int
+    created_at: str
+
+
+@runtime_checkable
+class Vault(Protocol):
+    """A token store.
+
+    `put` returns only once the records are durably stored (committed / acknowledged): callers
+    release a de-identified note only after it returns. It raises `phiguard.errors.VaultError`.
+    """
+
+    name: str
+
+    def put(self, records: Sequence[VaultRecord]) -> None: ...
+
+    def get(self, message_hash: str) -> list[VaultRecord]: ...
+
+    def close(self) -> None: ...
