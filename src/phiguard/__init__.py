@@ -1,0 +1,58 @@
+"""phiguard: find PHI in clinical text; mask it, or swap it for salted SHA3-256 tokens whose
+originals are kept encrypted in a vault for authorized re-identification.
+
+    from phiguard import Deidentifier, Sealer, load_key, open_vault
+    d = Deidentifier("local", vault=open_vault("sqlite"), sealer=Sealer(load_key(create=True)))
+    out = d.deidentify(note)          # mapping stored before the text is returned
+    assert d.reidentify(out.text) == note
+"""
+
+from phiguard.crypto import Sealer
+from phiguard.detectors import Detector, get_detector
+from phiguard.errors import (
+    ConfigError,
+    DetectionError,
+    EncryptionKeyError,
+    InputError,
+    PhiguardError,
+    ReidentificationError,
+    VaultError,
+)
+from phiguard.keys import load_key
+from phiguard.pipeline import DeidResult, Deidentifier
+from phiguard.reid import reidentify
+from phiguard.resolve import Resolver, merge
+from phiguard.spans import PhiType, Span
+from phiguard.transform import MaskStyle, mask, message_hash, tokenize
+from phiguard.vaults import Vault, VaultRecord, open_vault
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "DeidResult",
+    "Deidentifier",
+    "DetectionError",
+    "Detector",
+    "EncryptionKeyError",
+    "InputError",
+    "MaskStyle",
+    "PhiType",
+    "PhiguardError",
+    "ReidentificationError",
+    "Resolver",
+    "Sealer",
+    "Span",
+    "Vault",
+    "VaultError",
+    "VaultRecord",
+    "__version__",
+    "get_detector",
+    "load_key",
+    "mask",
+    "merge",
+    "message_hash",
+    "open_vault",
+    "reidentify",
+    "tokenize",
+]
