@@ -19,7 +19,7 @@ from phiguard.errors import (
     VaultError,
 )
 from phiguard.keys import load_key
-from phiguard.pipeline import DeidResult, Deidentifier
+from phiguard.pipeline import Deidentifier, DeidResult
 from phiguard.reid import reidentify
 from phiguard.resolve import Resolver, merge
 from phiguard.spans import PhiType, Span

@@ -85,8 +85,13 @@ class Deidentifier:
         for r in tokenized.replacements:
             if r.token not in rows:
                 rows[r.token] = VaultRecord(
-                    mhash, r.token, r.type, sealer.seal(mhash, r.token, r.value),
-                    sealer.key_id, r.offset, now,
+                    mhash,
+                    r.token,
+                    r.type,
+                    sealer.seal(mhash, r.token, r.value),
+                    sealer.key_id,
+                    r.offset,
+                    now,
                 )
         return list(rows.values())
 

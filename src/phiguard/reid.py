@@ -7,6 +7,7 @@ the vault knows which tokens belong to the message, so we look for exactly those
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from phiguard.crypto import Sealer
 from phiguard.errors import ReidentificationError
@@ -43,7 +44,7 @@ def reidentify(text: str, vault: Vault, sealer: Sealer) -> str:
         value = sealer.open(r.message_hash, r.token, r.ciphertext, r.key_id)
         placed.extend((i, r.token, value) for i in where)
     placed.sort()
-    for (a, tok, _), (b, _, _) in zip(placed, placed[1:], strict=False):
+    for (a, tok, _), (b, _, _) in pairwise(placed):
         if b < a + len(tok):
             raise ReidentificationError(f"message {mhash[:16]}: vault tokens overlap in the text")
     unknown = _count_unknown(text, placed)

