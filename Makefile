@@ -50,7 +50,7 @@ eval: $(STAMP)
 	$(VENV)/bin/phiguard eval $(SHARED)/eval/physionet-dev.jsonl $(SHARED)/samples/ed_summary.gold.json --targets
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_detect.py
+	$(PY) benchmarks/bench_detect.py --gold $(SHARED)/eval/physionet-dev.jsonl
 
 clean:
 	rm -rf $(VENV) node_modules $(DEMO) .pytest_cache .mypy_cache .ruff_cache
