@@ -300,7 +300,7 @@ def test_load_sample_with_text_file(tmp_path: Path) -> None:
         ),
         ("g.jsonl", "   \n", "gold file is empty"),
         ("s.json", '{"id": "s", "spans": []}', "needs a string field 'text' or 'text_file'"),
-        ("s.json", '{"id": "s", "text_file": "gone.txt", "spans": []}', "gold text file not found"),
+        ("s.json", '{"id": "s", "text_file": "gone.txt", "spans": []}', "gone.txt: file not found"),
         ("s.json", '{"id": "s", ', "invalid JSON"),
     ],
 )
@@ -315,7 +315,7 @@ def test_bad_gold_files(tmp_path: Path, name: str, content: str, message: str) -
 
 
 def test_missing_gold_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="gold file not found"):
+    with pytest.raises(InputError, match="gold file .*: file not found"):
         load_gold(tmp_path / "nope.jsonl")
     with pytest.raises(InputError, match="is a directory"):
         load_gold(tmp_path)
@@ -416,7 +416,7 @@ def test_cli_bad_input_exit_3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     result = _run(monkeypatch, RegexDetector(), [str(tmp_path / "missing.jsonl")])
     assert result.exit_code == 3
     assert result.stdout == ""
-    assert result.stderr.count("\n") == 1 and "gold file not found" in result.stderr
+    assert result.stderr.count("\n") == 1 and "missing.jsonl: file not found" in result.stderr
     assert "Traceback" not in result.stderr
 
 

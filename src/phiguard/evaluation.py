@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from phiguard.errors import DetectionError, InputError, PhiguardError
+from phiguard.io import read_text
 from phiguard.spans import Span
 
 __all__ = [
@@ -150,19 +151,6 @@ def _parse_record(obj: object, text: str | None, where: str, default_id: str) ->
     return GoldRecord(str(rec_id), text, tuple(spans))
 
 
-def _read_text(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{what} not found: {path}") from None
-    except IsADirectoryError:
-        raise InputError(f"{what} is a directory: {path}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{what} is not valid UTF-8: {path}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
-
-
 def load_gold(path: str | Path) -> GoldSet:
     """Load a gold file: PhysioNet-style JSONL (one record a line) or a sample `.json` object.
 
@@ -171,7 +159,7 @@ def load_gold(path: str | Path) -> GoldSet:
     and line, never the note text.
     """
     p = Path(path)
-    raw = _read_text(p, "gold file")
+    raw = read_text(p, "gold file ")
     if not raw.strip():
         raise InputError(f"gold file is empty: {p}")
     records: list[GoldRecord] = []
@@ -199,7 +187,7 @@ def load_gold(path: str | Path) -> GoldSet:
             text_file = item.get("text_file")
             if not isinstance(text_file, str):
                 raise InputError(f"{where}: needs a string field 'text' or 'text_file'")
-            text = _read_text(p.parent / text_file, "gold text file")
+            text = read_text(p.parent / text_file, "gold text file ")
         default_id = p.name.removesuffix(".json").removesuffix(".gold")
         records.append(_parse_record(item, text, where, default_id))
     if not records:

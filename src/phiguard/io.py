@@ -22,20 +22,26 @@ class Note:
     text: str
 
 
-def read_bytes(path: str) -> bytes:
-    if path == STDIN:
+def read_bytes(path: str | Path, what: str = "") -> bytes:
+    """The file's bytes, or one InputError line: `what` names the role ("gold file ")."""
+    if str(path) == STDIN:
         return sys.stdin.buffer.read()
-    p = Path(path)
+    where = f"{what}{path}"
     try:
-        return p.read_bytes()
+        return Path(path).read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
+        raise InputError(f"{where}: file not found") from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a file") from None
+        raise InputError(f"{where}: is a directory, not a file") from None
     except PermissionError:
-        raise InputError(f"{path}: permission denied") from None
+        raise InputError(f"{where}: permission denied") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+        raise InputError(f"{where}: cannot read ({exc.strerror})") from None
+
+
+def read_text(path: str | Path, what: str = "") -> str:
+    """A whole file as strict UTF-8 text (term lists, gold files, notes)."""
+    return decode(read_bytes(path, what), f"{what}{path}")
 
 
 def decode(data: bytes, name: str) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from phiguard.errors import InputError
+from phiguard.io import read_text
 from phiguard.spans import PhiType, Span
 
 DENY_SOURCE = "deny-list"
@@ -28,14 +29,7 @@ def _term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
 
 def load_terms(path: str | Path) -> list[str]:
     """One term per line; blank lines and `#` comments are skipped."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(f"term list not found: {path}") from None
-    except IsADirectoryError:
-        raise InputError(f"term list is a directory: {path}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"term list is not valid UTF-8: {path}") from None
+    lines = read_text(path, "term list ").splitlines()
     return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
 
 

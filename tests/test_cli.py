@@ -1,0 +1,273 @@
+"""The CLI as a user runs it: the real local detector, real vault files, real exit codes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from phiguard_cli.main import main
+
+HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+class Result:
+    def __init__(self, code: int, out: bytes, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    @property
+    def text(self) -> str:
+        return self.out.decode("utf-8")
+
+
+@pytest.fixture()
+def run(capfdbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Run `phiguard ARGS` in-process (the model loads once per test session)."""
+
+    def _run(*args: str, stdin: bytes | None = None) -> Result:
+        if stdin is not None:
+            r, w = os.pipe()
+            os.write(w, stdin)
+            os.close(w)
+            monkeypatch.setattr(sys, "stdin", os.fdopen(r, "r"))
+        capfdbinary.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capfdbinary.readouterr()
+        return Result(code, out, err.decode("utf-8", "replace"))
+
+    return _run
+
+
+def _gold_words(gold: list[dict[str, Any]]) -> set[str]:
+    return {w for s in gold for w in re.findall(r"\w+", str(s["text"]))}
+
+
+def test_mask_sample_leaves_no_gold_token(run: Any, sample_gold: list[dict[str, Any]]) -> None:
+    r = run("mask", str(Path(__file__).parent.parent / "examples" / "ed_summary.txt"))
+    assert r.code == 0, r.err
+    for s in sample_gold:  # '#' masking keeps offsets: every gold character is masked
+        masked = r.text[s["start"] : s["end"]]
+        assert not re.search(r"\w", masked), f"{s['label']} span at {s['start']} not masked"
+    names = {w for w in _gold_words(sample_gold) if not w.isdigit()}
+    assert not names & set(re.findall(r"\w+", r.text))
+    assert "500 mg" in r.text
+
+
+def test_deid_reid_sample_round_trip(
+    run: Any, phiguard_home: Path, sample_text: str, tmp_path: Path
+) -> None:
+    src = tmp_path / "note.txt"
+    src.write_bytes(sample_text.encode())
+    out = tmp_path / "note.deid.txt"
+    r = run("deid", str(src), "--out", str(out))
+    assert r.code == 0, r.err
+    deid = out.read_text()
+    assert "SALAZAR" not in deid and "500 mg" in deid
+    tokens = HEX64.findall(deid)
+    assert len(tokens) == len(set(tokens)) >= 10
+    assert (phiguard_home / "vault.db").exists()
+    r = run("reid", str(out))
+    assert r.code == 0, r.err
+    assert r.out == sample_text.encode()
+
+
+def test_detect_json_shape_and_show_text(run: Any, sample_text: str) -> None:
+    r = run("detect", "--format", "json", "-", stdin=sample_text.encode())
+    assert r.code == 0, r.err
+    spans = json.loads(r.out)["spans"]
+    assert spans and set(spans[0]) == {"start", "end", "type", "score", "source"}
+    r = run("detect", "--format", "json", "--show-text", "-", stdin=sample_text.encode())
+    shown = json.loads(r.out)["spans"]
+    assert all(s["text"] == sample_text[s["start"] : s["end"]] for s in shown)
+
+
+def test_mask_label_style_and_entities(run: Any) -> None:
+    note = b"Pt Carlos Salazar seen 11/12/2011 by Dr. Sarkar.\n"
+    r = run("mask", "--style", "label", "--entities", "DATE", "-", stdin=note)
+    assert r.code == 0, r.err
+    assert "[DATE]" in r.text and "Carlos" in r.text
+
+
+def test_jsonl_records_rewritten_in_order(run: Any, phiguard_home: Path, tmp_path: Path) -> None:
+    records = [
+        {"id": "a", "text": "Seen by Dr. Jackson on 3/4/2011.", "ward": 7},
+        {"id": "b", "text": ""},
+        {"id": "c", "text": "Daughter Maria called from 617-555-0134."},
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in records))
+    r = run("deid", "--jsonl", str(src))
+    assert r.code == 0, r.err
+    out = [json.loads(line) for line in r.text.splitlines()]
+    assert [o["id"] for o in out] == ["a", "b", "c"] and out[0]["ward"] == 7
+    assert out[1]["text"] == "" and "Jackson" not in out[0]["text"]
+    deid = tmp_path / "deid.jsonl"
+    deid.write_text(r.text)
+    r = run("reid", "--jsonl", str(deid))
+    assert [json.loads(line) for line in r.text.splitlines()] == records
+    r = run("detect", "--jsonl", str(src))
+    lines = [json.loads(line) for line in r.text.splitlines()]
+    assert [x["id"] for x in lines] == ["a", "b", "c"] and lines[1]["spans"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "code", "message"),
+    [
+        (["mask", "missing.txt"], None, 3, "file not found"),
+        (["mask", "-"], b"\xff\xfeabc", 3, "not valid UTF-8"),
+        (["mask", "-"], b"", 3, "input is empty"),
+        (["mask", "-"], b"bin\x00ary", 3, "NUL byte"),
+        (["mask", "--jsonl", "-"], b'{"text": "ok"}\nnot json\n', 3, "<stdin>:2: malformed JSON"),
+        (["deid", "--store", "nowhere", "-"], b"x", 2, "Invalid value for '--store'"),
+        (["mask", "--backend", "gpt", "-"], b"x", 2, "Invalid value for '--backend'"),
+        (["mask", "--entities", "NAMES", "-"], b"x", 3, "unknown entity type"),
+        (["mask", "--allow-list", "nope.txt", "-"], b"x", 3, "term list nope.txt: file not found"),
+        (["mask", "--model", "no_such_model", "-"], b"Carlos", 4, ""),
+    ],
+)
+def test_bad_input_is_one_clear_line(
+    run: Any, phiguard_home: Path, args: list[str], stdin: bytes | None, code: int, message: str
+) -> None:
+    r = run(*args, stdin=stdin)
+    assert r.code == code, r.err
+    assert r.out == b"", "no partial output"
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("phiguard: error:") and message in lines[0]
+    assert "Traceback" not in r.err
+
+
+def test_reid_without_key_or_with_wrong_key(
+    run: Any, phiguard_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "n.txt"
+    src.write_text("Carlos Salazar was seen on 11/12/2011.\n")
+    out = tmp_path / "n.deid"
+    assert run("deid", str(src), "--out", str(out)).code == 0
+    r = run("reid", str(out), "--key-file", str(tmp_path / "nokey"))
+    assert r.code == 6 and "not found" in r.err and r.out == b""
+    monkeypatch.setenv("PHIGUARD_KEY", base64.b64encode(os.urandom(32)).decode())
+    r = run("reid", str(out))
+    assert r.code == 6 and "wrong key" in r.err and r.out == b""
+    assert "Carlos" not in r.err
+
+
+def test_reid_with_missing_vault_and_unknown_tokens(
+    run: Any, phiguard_home: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "n.txt"
+    src.write_text("Carlos Salazar was seen on 11/12/2011.\n")
+    out = tmp_path / "n.deid"
+    assert run("deid", str(src), "--out", str(out)).code == 0
+    r = run("reid", str(out), "--vault", str(tmp_path / "other.db"))
+    assert r.code == 5 and "not found" in r.err
+    edited = tmp_path / "edited"
+    edited.write_text(out.read_text() + "extra")
+    r = run("reid", str(edited))
+    assert r.code == 7 and "token(s) not found" in r.err and r.out == b""
+
+
+def test_no_traceback_from_a_real_process(tmp_path: Path) -> None:
+    """The installed command, as a user runs it."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "phiguard_cli", "mask", str(tmp_path / "absent.txt")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 3
+    assert proc.stderr.strip() == f"phiguard: error: {tmp_path / 'absent.txt'}: file not found"
+
+
+def test_dev_set_round_trip_sqlite(
+    run: Any, phiguard_home: Path, dev_notes: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """deid then reid returns every real nursing note byte for byte."""
+    src = tmp_path / "dev.jsonl"
+    src.write_text(
+        "".join(json.dumps({"id": n["id"], "text": n["text"]}) + "\n" for n in dev_notes)
+    )
+    deid = tmp_path / "dev.deid.jsonl"
+    r = run("deid", "--jsonl", str(src), "--out", str(deid))
+    assert r.code == 0, r.err
+    r = run("reid", "--jsonl", str(deid))
+    assert r.code == 0, r.err
+    back = [json.loads(line) for line in r.text.splitlines()]
+    assert [b["text"] for b in back] == [n["text"] for n in dev_notes]
+
+
+@pytest.mark.dynamodb
+def test_dynamodb_store_round_trip_and_raw_layout(
+    run: Any,
+    phiguard_home: Path,
+    dynamodb_endpoint: str,
+    sample_text: str,
+    sample_gold: list[dict[str, Any]],
+    dev_notes: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    import boto3
+
+    table = "cli-vault"
+    opts = [
+        "--store",
+        "dynamodb",
+        "--table",
+        table,
+        "--endpoint-url",
+        dynamodb_endpoint,
+        "--region",
+        "us-east-1",
+    ]
+    r = run("deid", *opts, "-", stdin=b"Carlos Salazar was seen on 11/12/2011.\n")
+    assert r.code == 5 and "does not exist" in r.err
+    r = run(
+        "vault",
+        "create-table",
+        "--table",
+        table,
+        "--endpoint-url",
+        dynamodb_endpoint,
+        "--region",
+        "us-east-1",
+    )
+    assert r.code == 0, r.err
+    src = tmp_path / "note.txt"
+    src.write_text(sample_text)
+    out = tmp_path / "note.deid"
+    r = run("deid", *opts, str(src), "--out", str(out))
+    assert r.code == 0, r.err
+    r = run("reid", *opts, str(out))
+    assert r.code == 0 and r.out == sample_text.encode()
+
+    notes = dev_notes[:200]
+    jl = tmp_path / "dev.jsonl"
+    jl.write_text("".join(json.dumps({"id": n["id"], "text": n["text"]}) + "\n" for n in notes))
+    deid = tmp_path / "dev.deid"
+    assert run("deid", *opts, "--jsonl", str(jl), "--out", str(deid)).code == 0
+    r = run("reid", *opts, "--jsonl", str(deid))
+    assert [json.loads(x)["text"] for x in r.text.splitlines()] == [n["text"] for n in notes]
+
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
+    desc = client.describe_table(TableName=table)["Table"]
+    assert {k["AttributeName"]: k["KeyType"] for k in desc["KeySchema"]} == {
+        "MessageHash": "HASH",
+        "EntityHash": "RANGE",
+    }
+    items = client.scan(TableName=table)["Items"]
+    assert items and all("B" in i["Entity"] for i in items)
+    raw = json.dumps(items, default=lambda b: base64.b64encode(b).decode())
+    blob = b"".join(i["Entity"]["B"] for i in items)
+    for word in _gold_words(sample_gold):
+        if len(word) > 3 and not word.isdigit():
+            assert word not in raw and word.encode() not in blob
