@@ -1,0 +1,63 @@
+"""Rule-based clinical PHI recognizers, one module per job, run together by `ClinicalRecognizers`.
+
+Each recognizer returns possibly overlapping spans with a score saying how strong its evidence
+was; the resolver merges them.
+"""
+
+from __future__ import annotations
+
+from phiguard.detectors.clinical.addresses import find_addresses
+from phiguard.detectors.clinical.ages import POLICIES, find_ages
+from phiguard.detectors.clinical.contacts import find_contacts
+from phiguard.detectors.clinical.dates import find_dates
+from phiguard.detectors.clinical.fields import find_fields
+from phiguard.detectors.clinical.lexicon import Lexicon, lexicon
+from phiguard.detectors.clinical.locations import LocationRules
+from phiguard.detectors.clinical.names import NameRules
+from phiguard.detectors.clinical.organizations import find_organizations
+from phiguard.detectors.clinical.propagate import propagate, split_possessives
+from phiguard.detectors.clinical.tokens import Note
+from phiguard.spans import PhiType, Span
+
+
+class ClinicalRecognizers:
+    """All rule recognizers over one note; `age_policy` is "over89" (Safe Harbor) or "all"."""
+
+    def __init__(self, age_policy: str = "over89", lex: Lexicon | None = None) -> None:
+        if age_policy not in POLICIES:
+            raise ValueError(f"age_policy must be one of {', '.join(POLICIES)}")
+        self.age_policy = age_policy
+        self.lex = lex or lexicon()
+        self.names = NameRules(self.lex)
+        self.locations = LocationRules(self.lex)
+
+    def find(self, text: str, note: Note | None = None) -> list[Span]:
+        """Spans in `text`; pass `note` if the caller has already tokenised it."""
+        note = note or Note.of(text)
+        found: list[Span] = []
+        found += find_fields(text)
+        found += find_dates(text)
+        found += find_contacts(text)
+        found += find_addresses(text, self.lex, note.upper)
+        found += find_organizations(text, note.upper)
+        found += self.names.find(note)
+        found += self.locations.find(note)
+        ages = find_ages(text, self.age_policy)
+        found += ages + self._labelled_age_mentions(text, found, ages)
+        found += propagate(note, found, self.lex)
+        return split_possessives(text, found)
+
+    def _labelled_age_mentions(self, text: str, found: list[Span], ages: list[Span]) -> list[Span]:
+        """Free-text ages equal to a labelled "Age:" field value are masked like the field."""
+        values = {text[s.start : s.end] for s in found if s.source == "local:field-age"}
+        if not values:
+            return []
+        have = {(s.start, s.end) for s in ages}
+        return [
+            Span(s.start, s.end, PhiType.AGE.value, 0.6, "local:field-age")
+            for s in find_ages(text, "all")
+            if text[s.start : s.end] in values and (s.start, s.end) not in have
+        ]
+
+
+__all__ = ["POLICIES", "ClinicalRecognizers", "Note"]

@@ -1,0 +1,95 @@
+"""Street addresses and "City, ST 12345" tails.
+
+A street address is a house number, up to four name words and a street-type word; the city,
+state and ZIP that often follow are folded into the same span.
+"""
+
+from __future__ import annotations
+
+import re
+
+from phiguard.detectors.clinical.common import FAIR, FUNCTION_WORDS, GOOD, STRONG, span
+from phiguard.detectors.clinical.lexicon import Lexicon
+from phiguard.spans import PhiType, Span
+
+_STATES = (
+    r"AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH"
+    r"|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
+)
+# Street types in Title Case or capitals; "ct" (chest tube) and "way" ("3 way foley") in lower
+# case are clinical words, so the suffix match is case-sensitive.
+_SUFFIX = (
+    r"(?:St|Street|Rd|Road|Ave|Avenue|Blvd|Boulevard|Ln|Lane|Way|Ct|Court|Pl|Place|Ter|Terrace"
+    r"|Pkwy|Parkway|Hwy|Highway|Cir|Circle|Pike|Trail|Dr(?=\.?[ \t]*[,\n])|Drive)"
+)
+_SUFFIX = _SUFFIX + "|" + _SUFFIX.upper().replace("(?=\\.?[ \\T]*[,\\N])", "(?=\\.?[ \\t]*[,\\n])")
+_CITY_TAIL = (
+    rf"(?:,?\s*(?:(?:apt|suite|ste|unit|#)\.?\s*\w+,?\s*)?"
+    rf"(?:[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+){{0,2}},\s*(?:{_STATES})\b(?:\s+\d{{5}}(?:-\d{{4}})?)?"
+    rf"|\s+in\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?))?"
+)
+_STREET = re.compile(
+    rf"(?<![\w/.])\d{{1,6}}[ \t]+(?:[NSEW]\.?[ \t]+|(?:North|South|East|West)[ \t]+)?"
+    rf"(?P<street>(?:[A-Z][A-Za-z'.-]*[ \t]+){{1,4}})(?:{_SUFFIX})\b\.?{_CITY_TAIL}"
+)
+_CITY_STATE_ZIP = re.compile(
+    rf"\b(?:\d{{1,6}}\s+)?[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+){{0,2}},\s*(?:{_STATES})\s+\d{{5}}(?:-\d{{4}})?\b"
+)
+
+
+_WORDS = re.compile(r"[A-Za-z]{2,}")
+_LIVES_AT = re.compile(r"(?i)(?:lives|living|resides)\s+at\s*$|address\W*$")
+# "Darrylton, NY": a capitalised place and a state code; codes that are also credentials or
+# words ("Smith, MD", "Jones, PA") count only after a residence/origin cue.
+_PLACE_WORD = r"(?:[A-Z][a-z]+|[A-Z]{3,})"
+_TOWN_STATE = re.compile(
+    rf"\b({_PLACE_WORD}(?:[ \t]+{_PLACE_WORD}){{0,2}}),[ \t]*(?:{_STATES})\b(?![\w.-])"
+)
+_AMBIGUOUS_STATES = frozenset({"MD", "PA", "ME", "OR", "IN", "OK", "HI", "DE", "LA", "MS", "CO"})
+_ORIGIN_CUE = re.compile(r"(?i)(?:lives|living|from|in|to|at|near|resides|moved)\s*$")
+_NOT_STREET_WORD = re.compile(r"\b(?:WAY|FOLEY|TIMES|X|UNITS?|MG|CC|ML|L|PM|AM|HR|HRS)\b", re.I)
+
+
+_LIVES_STREET = re.compile(
+    r"(?i)\b(?:lives|living|resides|residing)\s+at\s+(\d{1,6}\s+(?:[nsew]\.?\s+)?[a-z][a-z'-]*"
+    r"(?:\s+[a-z][a-z'-]*)?\s+(?:st|street|rd|road|ave|avenue|dr|drive|lane|ln|blvd|boulevard|way"
+    r"|court|ct|place|pl|terrace|circle|pike|highway|hwy)\b\.?)"
+)
+
+
+def find_addresses(text: str, lex: Lexicon, upper: bool = False) -> list[Span]:
+    """`upper`: the note is in capitals, where "3 EPISODES ST" looks like a street, so a
+    street there needs its city tail ("45 MAIN ST, SPRINGFIELD, IL")."""
+    out: list[Span] = []
+    for m in _STREET.finditer(text):
+        if (
+            upper
+            and "," not in m.group()
+            and not _LIVES_AT.search(text, max(0, m.start() - 14), m.start())
+        ):
+            continue
+        words = m.group().split(None, 1)[1] if " " in m.group() else ""
+        if _NOT_STREET_WORD.match(words):
+            continue
+        street = _WORDS.findall(m.group("street"))
+        if any(w.lower() in lex.clinical or w.lower() in FUNCTION_WORDS for w in street):
+            continue  # "8 TRACH IN PLACE", "103 SR TO ST"
+        out.append(span(m.start(), m.end(), PhiType.ADDRESS, STRONG, "address-street"))
+    for m in _LIVES_STREET.finditer(text):  # "lives at 27 larkspur lane": any case
+        out.append(span(m.start(1), m.end(1), PhiType.ADDRESS, GOOD, "address-street"))
+    for m in _TOWN_STATE.finditer(text):
+        code = text[m.end() - 2 : m.end()]
+        first_word = m.group(1).split()[0].lower()
+        cued = bool(_ORIGIN_CUE.search(text, max(0, m.start() - 12), m.start()))
+        if first_word in FUNCTION_WORDS or first_word in lex.clinical:
+            continue
+        if lex.is_name_word(first_word) and not cued:
+            continue  # "Smith, NY" could be a name and a credential-like code
+        if code in _AMBIGUOUS_STATES and not _ORIGIN_CUE.search(
+            text, max(0, m.start() - 12), m.start()
+        ):
+            continue
+        out.append(span(m.start(1), m.end(1), PhiType.LOCATION, FAIR, "address-town-state"))
+    for m in _CITY_STATE_ZIP.finditer(text):
+        out.append(span(m.start(), m.end(), PhiType.ADDRESS, GOOD, "address-city-zip"))
+    return out

@@ -1,0 +1,421 @@
+"""Hospitals, units and places, found from facility words and movement/residence cues.
+
+Notes name facilities without saying "hospital" ("to SJH", "transfer to whitcombe 4",
+"lives in elkridge"), so the rules look at what the word is *used as*: the object of a
+transfer/residence verb, a word before a facility noun, or a hospital-style acronym.
+"""
+
+from __future__ import annotations
+
+import re
+
+from phiguard.detectors.clinical.common import FAIR, FUNCTION_WORDS, GOOD, span, words
+from phiguard.detectors.clinical.lexicon import Lexicon
+from phiguard.detectors.clinical.tokens import Note, Token
+from phiguard.spans import PhiType, Span
+
+# Facility nouns: the words before them name the facility. Multi-word designators such as
+# "Medical Center" are part of the proper name and kept in the span; bare nouns are not.
+_HEADS = words(
+    """hospital hosp hospitals clinic rehab house campus infirmary memorial institute center
+    centre ctr manor nh snf ltac ltach vamc va vah er ew"""
+)
+# Words that join the facility noun after them: "Medical Center", "Heart Center", "Med Ctr".
+_DESIGNATORS = words("medical med heart health cancer rehab rehabilitation")
+_KEEP_DESIGNATORS = frozenset({"medical", "med"})
+# Nouns for where people live that are not place names: "lives alone in elderly housing".
+_HOUSING = words(
+    """house home apartment apt shelter facility nursing assisted elderly senior group area
+    town city county building housing condo community retirement trailer hotel motel care"""
+)
+_ROLE_CUES = words("surgeon doctor physician team nurse coordinator cardiologist md")
+_KEEP_HEADS = words("memorial institute center centre ctr medical med manor va vamc vah")
+# First words of multi-word place names: "North Bradyport", "Port Kristin", "New Craig".
+_PLACE_PREFIX = words(
+    "north south east west new port fort ft lake mount mt san santa los las el la glen point"
+)
+# Heads after which a person's or town's name is the facility's name ("HURLEY HOUSE")...
+_NAMED_HEADS = words("hospital hosp memorial manor rehab nh house")
+# ...unless the head is used as a plain noun: "long hospital stay", "hospital course".
+_HEAD_AS_NOUN = words("stay stays course admission admissions bed beds policy visit room days")
+_DRUG_FORM = words("oral tablet tablets tab tabs capsule capsules cap caps mg po dose")
+_ROOMS = words("room rm bed unit floor pod bay level area side")
+_CENTER = frozenset({"center", "centre", "ctr"})
+_CUE_VERBS = words(
+    """transfer transferred transfered transfering transferring trans tx tx'd txd txr xfer sent
+    admitted adm readmitted came come comes went go goes going return returned returning
+    discharged d/c'd dc'd accepted medflight medflighted flown flew fly flying arrived
+    arrives presented recieved received referred screened followed lives living live lived
+    resides resident works worked working retired moved visiting vacation taken brought
+    transported transport seen"""
+)
+_PREPS = frozenset({"to", "from", "at", "in", "into", "@", "on"})
+# "daughter flying in from X", "friend here from X": family and travel words cue "from"
+_FROM_CUES = words(
+    """daughter daughters son sons family wife husband sister brother friend friends mother
+    father niece nephew cousin relatives flying fly arrive arriving arrived drove driving
+    visiting visit here moved"""
+)
+# Generic words inside place names: "Ocean City", "Myrtle Beach", "Glen Burnie Heights".
+_PLACE_WORDS = words(
+    """city town county beach springs falls heights park valley hills village harbor port ocean
+    lake river mount point island bay creek grove ridge"""
+)
+_CUE_PREPS = _PREPS - {"on"}
+_RESIDENCE = frozenset(
+    {"lives", "living", "live", "lived", "resides", "home", "moved", "visiting", "born"}
+)
+_ACRONYM = re.compile(r"^(?:[A-Z]{0,3}H|[A-Z]{1,4}MC)$")
+_ACRONYM_NOT = words(
+    """osh nh ph tsh fsh lh adh acth pth hh bh dh fh sh ah oh uh eh ch th wh rh mch gh4 snh bph
+    aih mh ich sah dh pph ugh ith"""
+)
+_ACRONYM_AFTER = words("ed er ew cath icu micu ccu sicu lab cx hospital hosp")
+_NEXT_WORD = re.compile(r"[ \t]+([A-Za-z]+)")
+_AFTER_UNIT = words(
+    """when today tonight tomorrow this in on at once after if or and step cv for with w from
+    to until via west east north south"""
+)
+_GAP_OK = re.compile(r"^[ \t]*$|^\.[ \t]*$|^-$")
+
+
+def _gap(note: Note, a: Token, b: Token) -> str:
+    return note.text[a.end : b.start]
+
+
+def _is_acronym(tok: Token, lex: Lexicon) -> bool:
+    return (
+        bool(_ACRONYM.match(tok.text.upper()))
+        and 2 <= len(tok.text) <= 6
+        and tok.low not in _ACRONYM_NOT
+        and tok.low not in lex.clinical
+        and not lex.is_common(tok.low)
+    )
+
+
+class LocationRules:
+    """Token rules for LOCATION spans; see the module docstring."""
+
+    def __init__(self, lex: Lexicon) -> None:
+        self.lex = lex
+
+    def _placeish(self, note: Note, tok: Token, cue: bool) -> bool:
+        """Could `tok` be (part of) a place name? `cue` relaxes the test when context says so."""
+        low, lex = tok.low, self.lex
+        if not tok.text[0].isalpha() or low in FUNCTION_WORDS:
+            return False
+        if low in lex.facility_stems:
+            return low not in lex.clinical or low == "st"
+        if low in lex.us_cities or low in lex.world_cities:
+            # "Reading", "Mobile": a town that is also a word needs a capital and a cue
+            plain = lex.is_word(low) and not (cue and tok.text[0].isupper())
+            return low not in lex.clinical and not plain
+        if low in lex.clinical or low.endswith(("icu", "ccu")):
+            return False
+        if low in lex.states:
+            return True
+        capital = tok.text[0].isupper() and not note.upper
+        if lex.is_common(low):
+            return capital and cue
+        if note.upper or tok.text.isupper():
+            return len(low) >= 5  # short unknown capitals are abbreviations ("RAF", "LSC")
+        return len(low) >= 3
+
+    def _capital_word(self, note: Note, tok: Token) -> bool:
+        return not note.upper and tok.text[0].isupper() and not tok.text.isupper()
+
+    def _unit_number(self, note: Note, j: int) -> bool:
+        """Token j is followed by a lone ward number: "whitcombe 4" (not "MSO4", "PMD 8/5")."""
+        toks = note.tokens
+        if j + 1 >= len(toks):
+            return False
+        num = toks[j + 1]
+        if not (num.text.isdigit() and len(num.text) == 1) or num.start == toks[j].end:
+            return False
+        after = note.text[num.end : num.end + 1]
+        if after in "NSEWnsew" and after and not note.text[num.end + 1 : num.end + 2].isalnum():
+            return True  # "morgan 3S"
+        if after == ".":
+            return not note.text[num.end + 1 : num.end + 2].isdigit()
+        if after in ("", "\n", ",", ";", ")"):
+            return True
+        if after not in " \t":
+            return False
+        nxt = _NEXT_WORD.match(note.text, num.end)
+        return nxt is None or nxt.group(1).lower() in _AFTER_UNIT
+
+    def _extend(self, note: Note, i: int, limit: int = 3, loose: bool = False) -> int:
+        """Index after the place name starting at token i (continues over name-ish words);
+        `loose` also takes any unknown word ("glen burine" after "lives in")."""
+        toks = note.tokens
+        j = i + 1
+        while j < len(toks) and j - i < limit and _GAP_OK.match(_gap(note, toks[j - 1], toks[j])):
+            t = toks[j]
+            if t.text == "-" and j + 1 < len(toks) and toks[j + 1].start == t.end:
+                nxt_tok = toks[j + 1]
+                if nxt_tok.text[0].isalpha() and nxt_tok.low not in self.lex.clinical:
+                    j += 2  # "Brown-Nelson"
+                    continue
+            if (
+                loose
+                and t.text[0].isalpha()
+                and not self.lex.is_word(t.low)
+                and t.low not in self.lex.clinical
+            ):
+                j += 1
+                continue
+            if t.low == "of" and j + 1 < len(toks) and self._placeish(note, toks[j + 1], True):
+                j += 2
+                continue
+            cap_before_ward = (
+                t.text[0].isupper()
+                and j + 1 < len(toks)
+                and (toks[j + 1].low in _ACRONYM_AFTER or toks[j + 1].low in _HEADS)
+            )  # "Ashford Park EW": a capitalised word that names the facility's ER
+            if (
+                t.low in _KEEP_HEADS
+                or cap_before_ward
+                or (
+                    t.text[0].isalpha()
+                    and t.low not in FUNCTION_WORDS
+                    and t.low not in self.lex.clinical
+                    and not t.low.startswith("hosp")
+                    and (
+                        t.low in self.lex.facility_stems
+                        or (t.low in _PLACE_WORDS and (t.text[0].isupper() or note.lower))
+                        or (
+                            not self.lex.is_common(t.low)
+                            and t.low not in _HEADS
+                            and len(t.low) > 2
+                            and (t.text[0].isupper() or note.lower)
+                        )
+                    )
+                )
+            ):
+                j += 1
+                continue
+            break
+        return j
+
+    def find(self, note: Note) -> list[Span]:
+        toks, out = note.tokens, []
+        n = len(toks)
+        for i, tok in enumerate(toks):
+            low = tok.low
+            # 1. words before a facility noun: "Lakeview Hosp", "sacred heart hospital"
+            nxt_low = toks[i + 1].low if i + 1 < n else ""
+            head = (
+                low in _HEADS
+                or (low == "nursing" and nxt_low in ("home", "facility"))
+                or (low == "assisted" and nxt_low == "living")
+            )
+            if low in ("er", "ew") and nxt_low in _DRUG_FORM:
+                head = False  # "Donnatal ER oral tablet": extended release, not a room
+            if head and i > 0 and toks[i - 1].low not in _HEADS | {"the", "a", "this"}:
+                h = i  # last head of a run such as "Center Campus"
+                while (
+                    h + 1 < n
+                    and toks[h + 1].low in _HEADS
+                    and _GAP_OK.match(_gap(note, toks[h], toks[h + 1]))
+                ):
+                    h += 1
+                i0 = i  # first word of "Medical Center", "Heart Center"
+                while (
+                    i0 > 0
+                    and toks[i0 - 1].low in _DESIGNATORS
+                    and _GAP_OK.match(_gap(note, toks[i0 - 1], toks[i0]))
+                ):
+                    i0 -= 1
+                j = i0
+                while j > 0 and i0 - j < 4 and _GAP_OK.match(_gap(note, toks[j - 1], toks[j])):
+                    prev = toks[j - 1]
+                    if prev.low == "s" and j >= 3 and toks[j - 2].text in "'’":
+                        j -= 2  # possessive: "St Walter's Nursing Home"
+                        continue
+                    if (
+                        prev.low == "of"
+                        and j >= 2
+                        and (len(toks[j - 2].text) == 1 or self._placeish(note, toks[j - 2], True))
+                    ):
+                        j -= 2
+                        continue
+                    state = (
+                        prev.low in self.lex.states
+                        and prev.low not in FUNCTION_WORDS
+                        and len(prev.low) > 1
+                    )
+                    named = (  # "HURLEY HOUSE", "Mack Memorial": facilities named after people
+                        j == i0
+                        and self.lex.is_name_word(prev.low)
+                        and prev.low not in self.lex.clinical
+                        and prev.low not in FUNCTION_WORDS
+                        and prev.text[0].isalpha()
+                        and (
+                            not self.lex.is_word(prev.low)
+                            or (self._capital_word(note, prev) and toks[i].text[0].isupper())
+                            or (low in _NAMED_HEADS and nxt_low not in _HEAD_AS_NOUN)
+                        )
+                    )
+                    city = (  # "MANILA HOSPITAL", "bowie hosp"
+                        j == i0
+                        and (prev.low in self.lex.us_cities or prev.low in self.lex.world_cities)
+                        and low in _NAMED_HEADS
+                        and nxt_low not in _HEAD_AS_NOUN
+                        and prev.low not in FUNCTION_WORDS
+                        and prev.low not in self.lex.clinical
+                    )
+                    if (
+                        named
+                        or city
+                        or prev.low in ("u", "st")
+                        or prev.low in _PLACE_PREFIX
+                        or prev.low in _PLACE_WORDS
+                        or state
+                        or self._placeish(note, prev, False)
+                        or (
+                            prev.text[0].isupper()
+                            and not note.upper
+                            and prev.low not in self.lex.clinical
+                            and prev.low not in FUNCTION_WORDS
+                        )
+                    ):
+                        j -= 1
+                        continue
+                    break
+                if j < i0:
+                    keep = [
+                        k
+                        for k in range(i0, h + 1)
+                        if toks[k].low in _KEEP_HEADS | _KEEP_DESIGNATORS
+                    ]
+                    end = toks[keep[-1]].end if keep else toks[i0 - 1].end
+                    out.append(span(toks[j].start, end, PhiType.LOCATION, GOOD, "loc-facility"))
+            # 1b. well-known multi-word hospital names and "St. Brigid" after a preposition
+            if i + 1 < n and (low, toks[i + 1].low) in self.lex.facility_names:
+                k = i + 2 if toks[i + 1].low not in _HEADS else i + 1
+                out.append(span(tok.start, toks[k - 1].end, PhiType.LOCATION, GOOD, "loc-facility"))
+            head_soon = any(t.low in _HEADS for t in toks[i + 1 : i + 6])
+            before_st = toks[i - 1].low if i > 0 else ""
+            if low in ("st", "saint") and (
+                before_st in _PREPS | {"by", "@", "(", "vs"} or head_soon
+            ):
+                k = i + 2 if i + 2 < n and toks[i + 1].text == "." else i + 1
+                nxt = toks[k] if k < n else None
+                if (
+                    nxt is not None
+                    and nxt.start > toks[k - 1].end
+                    and (nxt.text[0].isupper() or note.lower)
+                    and (
+                        (len(nxt.text) == 1 and not note.upper)
+                        or (
+                            len(nxt.text) > 1
+                            and nxt.low not in self.lex.clinical
+                            and nxt.low not in FUNCTION_WORDS
+                            and (
+                                not self.lex.is_common(nxt.low)
+                                or (k + 1 < n and toks[k + 1].text in "'’")  # "St Hope's"
+                            )
+                        )
+                    )
+                ):
+                    out.append(span(tok.start, toks[k].end, PhiType.LOCATION, GOOD, "loc-saint"))
+            # 2. hospital-style acronyms: "to SJH", "SJH cath lab", "VAMC"
+            if _is_acronym(tok, self.lex) and (tok.text.isupper() or note.lower):
+                before = toks[i - 1].low if i else ""
+                after = toks[i + 1].low if i + 1 < n else ""
+                if before in _PREPS or before in {"by", "of"} or after in _ACRONYM_AFTER:
+                    out.append(span(tok.start, tok.end, PhiType.LOCATION, GOOD, "loc-acronym"))
+            # 3. object of a transfer/residence cue, or a unit name with a number
+            if low in _PREPS and i + 1 < n:
+                j = i + 1
+                if toks[j].low == "the" and j + 1 < n:
+                    j += 1
+                cand = toks[j]
+                back = {t.low for t in toks[max(0, i - 3) : i]}
+                wide = {t.low for t in toks[max(0, i - 5) : i]}
+                residence = bool(wide & _RESIDENCE) and low in ("in", "at")
+                verb = bool(back & (_CUE_VERBS | _ROLE_CUES)) and low in _CUE_PREPS
+                far = {t.low for t in toks[max(0, i - 8) : i]}
+                verb = verb or (low == "from" and bool(far & _FROM_CUES))
+                if low == "in" and back & {"is", "was"} and not verb:  # "states he is in X"
+                    city = cand.low in self.lex.us_cities or cand.low in self.lex.world_cities
+                    verb = city or (
+                        self._capital_word(note, cand) and not self.lex.is_word(cand.low)
+                    )
+                if cand.low in _PLACE_PREFIX and (verb or residence) and j + 1 < n:
+                    follow = toks[j + 1]
+                    if follow.text[0].isalpha() and (
+                        follow.text[0].isupper() or not self.lex.is_word(follow.low)
+                    ):
+                        end = self._extend(note, j + 1, limit=2, loose=True)
+                        out.append(
+                            span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-cue")
+                        )
+                        continue
+                if (
+                    residence
+                    and cand.low not in _HOUSING
+                    and cand.text[0].isalpha()
+                    and (cand.low not in FUNCTION_WORDS and cand.low not in self.lex.clinical)
+                ):
+                    end = self._extend(note, j, limit=2, loose=True)
+                    out.append(
+                        span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-residence")
+                    )
+                    continue
+                unit = self._unit_number(note, j)
+                mid = toks[j + 1] if j + 1 < n else None
+                if (
+                    not unit
+                    and mid is not None
+                    and j + 2 < n
+                    and len(mid.text) >= 3
+                    and mid.text[0].isalpha()
+                    and mid.low not in self.lex.clinical
+                    and mid.low not in FUNCTION_WORDS
+                ):
+                    unit = self._unit_number(note, j + 1)  # "Myrtle Beach 5"
+                if not unit and j + 3 < n and toks[j + 1].text == "-":
+                    unit = self._unit_number(note, j + 2)  # "BROWN-NELSON 2"
+                city = cand.low in self.lex.us_cities or cand.low in self.lex.world_cities
+                if not (verb or unit) and city:
+                    verb = (
+                        not self.lex.is_common(cand.low)
+                        and cand.low not in self.lex.first
+                        and low in {"in", "from", "to", "at"}
+                    )
+                state_name = cand.low in self.lex.states and len(cand.low) > 2  # not PHI
+                ok_cand = (
+                    not state_name
+                    and len(cand.text) >= 2
+                    and cand.low not in _HEADS | _DESIGNATORS
+                    and (note.upper or note.lower or cand.text[0].isupper())
+                )
+                ward = (  # "TRANSFER TO SHARP 5": a ward named after a person or a word
+                    unit
+                    and verb
+                    and not state_name
+                    and len(cand.text) >= 4
+                    and cand.text.isalpha()
+                    and cand.low not in _HEADS | _DESIGNATORS
+                    and cand.low not in self.lex.clinical
+                    and cand.low not in _ROOMS
+                    and cand.low not in FUNCTION_WORDS
+                )
+                if ward or ((verb or unit) and ok_cand and self._placeish(note, cand, verb)):
+                    end = self._extend(note, j)
+                    out.append(
+                        span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-cue")
+                    )
+            # 4. a ward name with its number, wherever it stands: "PLAN: WHITCOMBE 4"
+            if (
+                self._unit_number(note, i)
+                and len(low) >= 5
+                and low not in _HEADS
+                and (i == 0 or toks[i - 1].low not in _PREPS)
+                and self._placeish(note, tok, False)
+                and low not in self.lex.first
+                and (note.upper or note.lower or tok.text[0].isupper() or not self.lex.is_word(low))
+            ):
+                out.append(span(tok.start, tok.end, PhiType.LOCATION, FAIR, "loc-unit"))
+        return out

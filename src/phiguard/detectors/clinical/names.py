@@ -1,0 +1,567 @@
+"""Person names in any case, from context cues plus name dictionaries.
+
+Clinical notes write names as "Dr. Okafor", "DR PELLEGRINI", "dr lindqvist", "son rob",
+"B. TREMBLAY PA", "Ana Ruiz, RN", or bare after a relation word. Case is unreliable (ALL
+CAPS and all-lower notes are common), so each rule pairs a cue (title, relation, credential,
+signature position) with a vocabulary test: ordinary English and clinical words (drugs, labs,
+abbreviations) are never names unless a strong cue such as "Dr." stands right before them.
+"""
+
+from __future__ import annotations
+
+from phiguard.detectors.clinical.common import FAIR, FUNCTION_WORDS, GOOD, STRONG, span, words
+from phiguard.detectors.clinical.lexicon import Lexicon
+from phiguard.detectors.clinical.tokens import Note, Token
+from phiguard.spans import PhiType, Span
+
+_TITLES = words("dr drs doctor mr mrs ms miss mister mssr prof professor rabbi pastor reverend rev")
+# After these verbs (+ with/to), a dictionary first name is a person: "talked with helen".
+_TALK = words("spoke talked discussed met called phoned paged notified updated informed contacts")
+# Verbs that follow a clinician's name in nursing notes: "E. HARTMAN AWARE", "Z. OKONKWO IN".
+_AFTER_NAME = words(
+    """aware notified paged called updated informed made in ordered here at spoke came saw said
+    wants will placed to and"""
+)
+# Roles and relations: the next word is a name only if it also looks like one.
+_ROLES = words(
+    """ho np pa rn md rt lpn cna nurse caseworker chaplain intern resident fellow attending surgeon
+    therapist pharmacist sw coordinator interpreter manager wife husband son sons daughter
+    daughters dtr dtrs sister sisters brother brothers mother father mom dad friend
+    girlfriend boyfriend fiance fiancee niece neice nephew aunt aunts uncle cousin grandson
+    granddaughter grandaughter granddaughters grandmother grandfather proxy hcp partner
+    spouse stepdaughter stepson sibling other"""
+)
+_CREDENTIALS = words(
+    """md rn np pa rrt crna licsw licws lcsw msw pharmd phd bsn msn aprn fnp dpt pa-c cnm lpn"""
+)
+# Words that follow a title but are not names ("Dr. aware", "MD notified").
+_AFTER_TITLE_NOT = FUNCTION_WORDS | words(
+    """office offices orders order team note notes paged note's service on-call oncall who"""
+)
+_HEADS_NOT_NAMES = words("house hospital hosp center memorial clinic rehab")
+_AFTER_CREDENTIAL_NOT = words("line lines numbers pressure pressures catheter cath sat sats")
+_AFTER_FIRST = words("aware notified asking asked called updated visited visiting states phoned")
+_CREDENTIAL_SKIP = words("charge covering primary staff night day")
+# Words that follow "daughter", "NP", ... and happen to be surnames too ("NP Aware" is not).
+_NOT_AFTER_ROLE = words(
+    """aware notified asking asked called updated visited visiting visit states stated said here
+    there home came come comes went will would can may might must should did does has had have
+    called calling phoned paged feels felt wants wanted needs present arrived left took brought
+    gave given given spoke speaks talked discussed reports reported concerned involved very
+    also just still now then today tonight tomorrow yesterday later already well good ill sick
+    bedside unit floor room staff member members mother father brother sister wife husband"""
+)
+_WEAK_TITLES = words("mr ms miss rabbi pastor reverend rev")
+_GENUS = words("aureus coli faecalis faecium pneumoniae epidermidis difficile albicans")
+
+
+class NameRules:
+    """Token rules for NAME spans; each returns token indices judged to be names."""
+
+    def __init__(self, lex: Lexicon) -> None:
+        self.lex = lex
+
+    # --- word tests -------------------------------------------------------------------
+    def _alpha(self, tok: Token) -> bool:
+        return tok.text[0].isalpha()
+
+    def _capital(self, note: Note, tok: Token) -> bool:
+        return tok.text[0].isupper() and not note.upper and not tok.text.isupper()
+
+    def _namey(self, note: Note, tok: Token) -> bool:
+        """Looks like a name on its own: a dictionary name that is not an ordinary word, or a
+        capitalised unknown word in a mixed-case note."""
+        low, lex = tok.low, self.lex
+        if not self._alpha(tok) or low in FUNCTION_WORDS or low in lex.clinical or low in _GENUS:
+            return False
+        if low in _ROLES or low in _TITLES or low in _CREDENTIALS:
+            return False
+        if lex.is_common(low):
+            return False
+        if lex.is_name_word(low):
+            return True
+        # unknown words: a capitalised word in mixed-case prose; in ALL-CAPS or lower-case
+        # notes only at the end of a phrase ("JOANNA KRZESNIAK."), since typos are common there
+        if len(low) < 3:
+            return False
+        if self._capital(note, tok):
+            return True
+        after = note.text[tok.end : tok.end + 1]
+        return (note.upper or note.lower) and (after == "" or after in ".,;)-\n")
+
+    def _cued(self, note: Note, tok: Token) -> bool:
+        """Acceptable right after a relation/role cue: also dictionary names that are words."""
+        low = tok.low
+        if not self._alpha(tok) or low in FUNCTION_WORDS:
+            return False
+        if low in self.lex.clinical and not (
+            self._capital(note, tok) and self.lex.is_name_word(low)
+        ):
+            return False
+        if low in _ROLES or low in _TITLES:
+            return False
+        if (
+            low in self.lex.first
+            and len(low) >= 2
+            and (low in self.lex.common or not self.lex.is_word(low))
+        ):
+            return True  # "son rob", "daughter pat", "Son, Ed,": first names that are also words
+        if low in self.lex.last and not self.lex.is_common(low):
+            return True
+        if self.lex.is_name_word(low) and self._followed_by_name(note, tok):
+            return True  # "nurse pope garcia", "SISTER, WALLER NICOLE"
+        if (
+            self.lex.is_name_word(low)
+            and low not in _NOT_AFTER_ROLE
+            and len(low) >= 3
+            and (self._capital(note, tok) or not self.lex.is_word(low))
+        ):
+            return True  # "daughter Fisher": Title-case surnames that are also words
+        return self._capital(note, tok) and len(low) >= 3 and not self.lex.is_common(low)
+
+    def _followed_by_name(self, note: Note, tok: Token) -> bool:
+        """The next word is a dictionary name that is no English word ("... garcia")."""
+        k = note.index_at(tok.end)
+        if k >= len(note.tokens):
+            return False
+        t = note.tokens[k]
+        return (
+            self._adjacent(note, tok, t)
+            and self.lex.is_name_word(t.low)
+            and not self.lex.is_word(t.low)
+            and t.low not in self.lex.clinical
+            and t.low not in FUNCTION_WORDS
+        )
+
+    def _role_name(self, note: Note, tok: Token) -> bool:
+        """After "RN", "NP", "covering MD": a surname from the dictionary is enough, even one
+        that inflects an English word ("RN Gaines"), but not an ordinary word itself."""
+        low = tok.low
+        if not self._alpha(tok) or low in FUNCTION_WORDS or low in self.lex.clinical:
+            return False
+        if low in _ROLES or low in _TITLES or low in _CREDENTIALS:
+            return False
+        if self._namey(note, tok):
+            return True
+        return self.lex.is_name_word(low) and low not in _NOT_AFTER_ROLE and len(low) >= 3
+
+    def _initial(self, note: Note, i: int) -> bool:
+        """A single letter + "." standing as its own word, followed by a space ("E. Hartman")."""
+        toks, text = note.tokens, note.text
+        tok = toks[i]
+        if not (
+            len(tok.text) == 1
+            and tok.text.isalpha()
+            and i + 2 < len(toks)
+            and toks[i + 1].text == "."
+            and toks[i + 1].start == tok.end
+        ):
+            return False
+        before = text[tok.start - 1] if tok.start else " "
+        after_title = before == "." and i >= 2 and toks[i - 2].low in _TITLES  # "Dr.A. Ramos"
+        if before not in " \t\n(-,;:&" and not after_title:
+            return False
+        gap = text[toks[i + 1].end : toks[i + 2].start]
+        glued = (
+            gap == ""
+            and len(toks[i + 2].text) >= 3
+            and toks[i + 2].text.isalpha()
+            and (toks[i + 2].text[0].isupper() or note.lower)
+        )
+        return gap in (" ", "  ") or glued  # "E. Hartman", "T.OKAFOR"
+
+    def _adjacent(self, note: Note, a: Token, b: Token) -> bool:
+        gap = note.text[a.end : b.start]
+        return gap in (" ", "  ", "", "\t") or (gap.strip() == "" and "\n" not in gap)
+
+    # --- sequence taking ---------------------------------------------------------------
+    def _take(self, note: Note, i: int, first_ok: bool) -> list[int]:
+        """Name tokens starting at i: optional initials, a first word already judged by the
+        caller (`first_ok`), then up to two continuation words that look like names."""
+        toks, got = note.tokens, []
+        j = i
+        while j < len(toks) and self._initial(note, j):
+            got.append(j)
+            j += 2
+        if j >= len(toks) or not self._alpha(toks[j]):
+            return got if got and j < len(toks) else []
+        if not (first_ok or self._namey(note, toks[j])):
+            return got if got else []
+        got.append(j)
+        k = j + 1
+        while k < len(toks) and len(got) < 4:
+            prev = toks[k - 1]
+            if self._initial(note, k) and k + 2 < len(toks):
+                got.append(k)
+                k += 2
+                continue
+            t = toks[k]
+            if not self._adjacent(note, prev, t) and note.text[prev.end : t.start] != "-":
+                break
+            first_then_last = prev.low in self.lex.first and t.low in self.lex.last
+            last_then_name = (  # "fry davis", "WALLER NICOLE": a surname then another name
+                self.lex.is_name_word(prev.low)
+                and self.lex.is_name_word(t.low)
+                and not self.lex.is_word(t.low)
+                and t.low not in FUNCTION_WORDS
+            )
+            first_then_unknown = (  # "joanna krzesniak", "mary ellen tsosie"
+                prev.low in self.lex.first
+                and self._alpha(t)
+                and len(t.low) >= 3
+                and t.low not in FUNCTION_WORDS
+                and not self.lex.is_word(t.low)
+                and t.text[0].isupper() == prev.text[0].isupper()
+            )
+            if t.low not in self.lex.clinical and (
+                self._namey(note, t)
+                or (first_then_last and self._capital(note, t))
+                or last_then_name
+                or first_then_unknown
+            ):
+                got.append(k)
+                k += 1
+                continue
+            break
+        return got
+
+    # --- rules -------------------------------------------------------------------------
+    def find(self, note: Note) -> list[Span]:
+        toks = note.tokens
+        n = len(toks)
+        hits: dict[int, tuple[float, str]] = {}
+
+        def mark(idx: list[int], score: float, rule: str) -> None:
+            for k in idx:
+                if k not in hits or hits[k][0] < score:
+                    hits[k] = (score, rule)
+
+        for i, tok in enumerate(toks):
+            low = tok.low
+            nxt = i + 1
+            if nxt < n and toks[nxt].text == "." and toks[nxt].start == tok.end:
+                nxt += 1
+            # title: "Dr. Okafor", "DR PELLEGRINI", "dr. o'malley", "Drs Abara and Lund"
+            if low in _TITLES and nxt < n and toks[nxt].low not in _AFTER_TITLE_NOT:
+                # "MR" and "MS" are also mitral regurgitation and mental status / morphine
+                weak = low in _WEAK_TITLES
+                if weak and nxt > i + 1 and low in ("mr", "ms") and toks[nxt].text[0].isalpha():
+                    # "Mr. Shepherd": with a period it is a title unless an ordinary word
+                    # follows ("severe MR. Arrived to CCU")
+                    weak = not (
+                        toks[nxt].low in self.lex.last or not self.lex.is_word(toks[nxt].low)
+                    )
+                first_ok = self._alpha(toks[nxt]) and (not weak or self._namey(note, toks[nxt]))
+                got = (
+                    self._take(note, nxt, first_ok) if first_ok or self._initial(note, nxt) else []
+                )
+                mark(got, STRONG, "name-title")
+                if got:
+                    k = got[-1] + 1
+                    if (
+                        k + 1 < n
+                        and toks[k].low in ("and", "&", "/")
+                        and self._namey(note, toks[k + 1])
+                    ):
+                        mark(self._take(note, k + 1, True), GOOD, "name-title")
+            # role or relation: "son rob", "NP JOANNA", "caseworker Ines Vukovic"
+            elif low in _ROLES and not (
+                low == "other" and (i == 0 or toks[i - 1].low != "significant")
+            ):
+                j = i + 1
+                while j < n and toks[j].text in (",", ":", "-", "(", "=", "&"):
+                    j += 1
+                if j < n and toks[j].low in ("is", "was") and low in ("proxy", "hcp"):
+                    j += 1
+                pro = low in ("pa", "rn", "np", "ho", "md", "rt")
+                if low == "rt" and j < n and self.lex.is_word(toks[j].low):
+                    continue  # "RT" is also "right": "RT BASE"
+                if (
+                    j < n
+                    and (self._role_name(note, toks[j]) if pro else self._cued(note, toks[j]))
+                    and not (
+                        low in ("pa", "rn", "np", "ho", "md", "other")
+                        and not self._role_name(note, toks[j])
+                    )
+                ):
+                    mark(self._take(note, j, True), GOOD, "name-relation")
+            # credential after: "B. CLIFFORD MD", "anita morris rn", "Maria Silva, RN"
+            if low in _CREDENTIALS and i > 0:
+                j = i - 1
+                if toks[j].text == ",":
+                    j -= 1
+                if (  # "WANG, KELLY RRT": LAST, FIRST before the credential
+                    j >= 2
+                    and toks[j].low in self.lex.first
+                    and toks[j - 1].text == ","
+                    and toks[j - 2].low in self.lex.last
+                    and toks[j - 2].low not in self.lex.clinical
+                ):
+                    mark([j - 2, j], GOOD, "name-credential")
+                while j > 0 and toks[j].low in _CREDENTIAL_SKIP:
+                    j -= 1  # "Mark Conner, charge RN"
+                if j >= 0 and toks[j].text == ",":
+                    j -= 1
+                seq: list[int] = []
+                while j >= 0 and len(seq) < 4:
+                    t = toks[j]
+                    if (
+                        seq
+                        and self._alpha(t)
+                        and len(toks[seq[-1]].text) > 1
+                        and toks[seq[-1]].low in self.lex.first
+                        and toks[seq[-1]].low not in self.lex.last
+                        and t.low not in self.lex.first
+                    ):
+                        break  # names run First [Middle] Last: nothing before the first name
+                    if t.text == "-" and seq and j > 0 and toks[j - 1].end == t.start:
+                        j -= 1
+                        continue
+                    if t.text == "." and j > 0 and self._initial(note, j - 1):
+                        seq.append(j - 1)
+                        j -= 2
+                        continue
+                    if (
+                        self._alpha(t)
+                        and t.low not in FUNCTION_WORDS
+                        and t.low not in self.lex.clinical
+                        and t.low not in _CREDENTIALS
+                        and (
+                            seq == []
+                            or self._adjacent(note, t, toks[seq[-1]])
+                            or note.text[t.end : toks[seq[-1]].start] == "-"
+                        )
+                        and (not self.lex.is_common(t.low) or self.lex.is_name_word(t.low))
+                        and t.low not in _HEADS_NOT_NAMES
+                    ):
+                        seq.append(j)
+                        j -= 1
+                        continue
+                    break
+                after = toks[i + 1].low if i + 1 < n else ""
+                if (
+                    seq
+                    and after not in _AFTER_CREDENTIAL_NOT
+                    and (
+                        any(len(toks[k].text) == 1 for k in seq)
+                        or any(
+                            self.lex.is_name_word(toks[k].low)
+                            and not self.lex.is_common(toks[k].low)
+                            for k in seq
+                        )
+                        or all(self._capital(note, toks[k]) for k in seq)
+                        or (
+                            any(toks[k].low in self.lex.first for k in seq)
+                            and any(not self.lex.is_word(toks[k].low) for k in seq)
+                        )
+                    )
+                ):
+                    mark(seq, GOOD, "name-credential")
+            # initial + surname after "per"/"by": "per B. TREMBLAY", "by C. OKAFOR"
+            if self._initial(note, i) and tok.low not in ("r", "l") and self._alpha(toks[i + 2]):
+                sur = toks[i + 2]
+                before = toks[i - 1].low if i else ""
+                namey = self._namey(note, sur) or sur.low in self.lex.last
+                if (
+                    len(sur.text) > 1
+                    and sur.low not in self.lex.clinical
+                    and sur.low not in FUNCTION_WORDS
+                    and sur.low not in _GENUS
+                    and (
+                        (
+                            namey
+                            and before
+                            in ("per", "by", "with", "w", "(", "and", "to", "called", "paged")
+                        )
+                        or (sur.low in self.lex.last and not self.lex.is_common(sur.low))
+                        or (
+                            i + 3 < n
+                            and toks[i + 3].low in _AFTER_NAME
+                            and (sur.low in self.lex.last or not self.lex.is_common(sur.low))
+                        )
+                        or (i + 3 < n and toks[i + 3].low in _CREDENTIALS)
+                    )
+                ):
+                    mark([i, i + 2], GOOD, "name-initial")
+            # first + last name pair from the dictionaries: "janelle okafor", "mary lindqvist"
+            if (
+                nxt == i + 1
+                and i + 1 < n
+                and low in self.lex.first
+                and not self.lex.is_common(low)
+                and low not in self.lex.clinical
+                and self._adjacent(note, tok, toks[i + 1])
+            ):
+                t2 = toks[i + 1]
+                if (
+                    self._alpha(t2)
+                    and t2.low not in self.lex.clinical
+                    and t2.low not in FUNCTION_WORDS
+                    and (
+                        (
+                            t2.low in self.lex.last
+                            and (t2.low not in self.lex.common or not self.lex.is_word(low))
+                            and t2.low not in _HEADS_NOT_NAMES
+                            and t2.low not in _NOT_AFTER_ROLE
+                            and tok.text[0].isupper() == t2.text[0].isupper()
+                        )
+                        or (
+                            not self.lex.is_common(t2.low)
+                            and len(t2.low) >= 3
+                            and self._capital(note, tok)
+                            and self._capital(note, t2)
+                        )
+                    )
+                ):
+                    mark([i, *self._take(note, i + 1, True)], GOOD, "name-pair")
+            # "HERNANDEZ, CYNTHIA": a surname, a comma and a first name
+            if (
+                i + 2 < n
+                and toks[i + 1].text == ","
+                and low in self.lex.last
+                and low not in _ROLES
+                and (low not in self.lex.common or not self.lex.is_word(toks[i + 2].low))
+                and toks[i + 2].low in self.lex.first
+                and not self.lex.is_word(toks[i + 2].low)
+                and toks[i + 2].low not in self.lex.clinical
+            ):
+                mark([i, *self._take(note, i + 2, True)], GOOD, "name-last-first")
+            # a name followed by what people do in notes: "AMY AWARE", "Bianca asking"
+            if (
+                i + 1 < n
+                and self.lex.is_name_word(low)
+                and not self.lex.is_word(low)
+                and len(low) >= 3
+                and low not in FUNCTION_WORDS
+                and low not in _ROLES
+                and low not in self.lex.clinical
+                and toks[i + 1].low in _AFTER_FIRST
+            ):
+                mark([i], FAIR, "name-first-verb")
+            # a first name alone in parentheses: "contact person (Rosalind)"
+            if (
+                0 < i < n - 1
+                and toks[i - 1].text == "("
+                and low in self.lex.first
+                and not self.lex.is_word(low)
+                and low not in self.lex.clinical
+                and (toks[i + 1].text == ")" or toks[i + 1].low in ("is", "was", "will"))
+            ):
+                mark([i], FAIR, "name-paren")
+            # "per A BARNES": an initial without its period after per/by
+            if (
+                low in ("per", "by")
+                and i + 2 < n
+                and len(toks[i + 1].text) == 1
+                and toks[i + 1].text.isalpha()
+                and (toks[i + 1].text.isupper() or not self.lex.is_word(toks[i + 2].low))
+                and self.lex.is_name_word(toks[i + 2].low)
+                and toks[i + 2].low not in self.lex.clinical
+                and self._adjacent(note, toks[i + 1], toks[i + 2])
+            ):
+                mark([i + 1, i + 2], FAIR, "name-initial")
+            # "J SMITH ORDERED": an initial without its period, then a surname and a verb
+            if (
+                len(tok.text) == 1
+                and tok.text.isupper()
+                and i + 2 < n
+                and tok.text not in ("I", "A", "O", "L", "R", "C", "X", "S", "M")
+                and toks[i + 1].low in self.lex.last
+                and toks[i + 1].low not in self.lex.clinical
+                and len(toks[i + 1].text) >= 3
+                and (i == 0 or note.text[tok.start - 1] in " \t\n(")
+                and toks[i + 2].low in _AFTER_NAME | {"ordered", "wrote", "said"}
+                and self._adjacent(note, tok, toks[i + 1])
+            ):
+                mark([i, i + 1], FAIR, "name-initial")
+            # "grace vukovic aware": a first name and an unknown word, then "aware"/"notified"
+            if (
+                low in self.lex.first
+                and i + 2 < n
+                and toks[i + 2].low in _AFTER_NAME
+                and toks[i + 2].low not in ("to", "and", "in", "at", "will")
+                and self._alpha(toks[i + 1])
+                and not self.lex.is_common(toks[i + 1].low)
+                and toks[i + 1].low not in self.lex.clinical
+                and self._adjacent(note, tok, toks[i + 1])
+            ):
+                mark([i, i + 1], FAIR, "name-pair")
+            # "per TREMBLAY", "talked with joanna": weaker cues, so the word must look like a name
+            if (
+                low == "per"
+                and i + 1 < n
+                and self._namey(note, toks[i + 1])
+                and not self._initial(note, i + 1)
+                and self.lex.is_name_word(toks[i + 1].low)
+            ):
+                mark(self._take(note, i + 1, True), FAIR, "name-per")
+            if low in _TALK and i + 2 < n and toks[i + 1].low in ("with", "to", "w"):
+                t = toks[i + 2]
+                if (
+                    t.low in self.lex.first
+                    and not self.lex.is_common(t.low)
+                    and t.low not in self.lex.clinical
+                ):
+                    mark(self._take(note, i + 2, True), FAIR, "name-talk")
+            # capitalised dictionary first name mid-sentence in a mixed-case note: "Matteo";
+            # in ALL-CAPS or lower-case notes a first name that is no English word: "KAYLEE"
+            bare = (note.upper or note.lower) and len(low) >= 4 and not self.lex.is_word(low)
+            if (
+                (self._capital(note, tok) or bare)
+                and low in self.lex.first
+                and low not in self.lex.states
+                and low not in self.lex.us_cities
+                and not self.lex.is_common(low)
+                and low not in self.lex.clinical
+                and i > 0
+                and toks[i - 1].text not in (".", "\n", ":")
+                and note.text[toks[i - 1].end : tok.start].count("\n") == 0
+            ):
+                mark([i], FAIR, "name-dictionary")
+
+        # a signature at the very end: "... 1400U/HR. SUSAN", "Mary Rueping"
+        tail = [k for k in range(max(0, n - 3), n) if self._alpha(toks[k])]
+        if tail and note.text[toks[tail[0]].start :].count("\n") <= 2:
+            last = tail[-1]
+            line_start = note.text.rfind("\n", 0, toks[last].start) + 1
+            line = [k for k in range(n) if toks[k].start >= line_start and self._alpha(toks[k])]
+            if 1 <= len(line) <= 3 and all(
+                self._namey(note, toks[k]) or self._initial(note, k) for k in line
+            ):
+                if any(self.lex.is_name_word(toks[k].low) for k in line):
+                    mark(line, FAIR, "name-signature")
+            elif (
+                toks[last].low in self.lex.first
+                and not self.lex.is_common(toks[last].low)
+                and (last > 0 and toks[last - 1].text == ".")
+            ):
+                mark([last], FAIR, "name-signature")
+
+        self._extend_hits(note, hits)
+        return [span(toks[k].start, toks[k].end, PhiType.NAME, s, r) for k, (s, r) in hits.items()]
+
+    def _extend_hits(self, note: Note, hits: dict[int, tuple[float, str]]) -> None:
+        """Grow found names over hyphens ("LAMB-COOPER") and "and" + first name ("linda and
+        tamara"): both are strong evidence once one side is known to be a name."""
+        toks, n = note.tokens, len(note.tokens)
+        for k in sorted(hits):
+            score = hits[k][0]
+            for step in (1, -1):
+                dash, other = k + step, k + 2 * step
+                if not (0 <= other < n) or toks[dash].text != "-" or other in hits:
+                    continue
+                a, b = (toks[k], toks[other]) if step == 1 else (toks[other], toks[k])
+                if toks[dash].start == a.end and toks[dash].end == b.start:
+                    t = toks[other]
+                    if (
+                        self._alpha(t)
+                        and len(t.text) > 1
+                        and t.low not in self.lex.clinical
+                        and t.low not in _ROLES
+                        and t.low not in FUNCTION_WORDS
+                    ):
+                        hits[other] = (score, "name-hyphen")
+            if k + 2 < n and toks[k + 1].low in ("and", "&"):
+                t = toks[k + 2]
+                if t.low in self.lex.first and not self.lex.is_word(t.low) and k + 2 not in hits:
+                    hits[k + 2] = (FAIR, "name-and")
