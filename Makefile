@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 SHARED ?= ../shared
 DEMO   := demo-out
 
-.PHONY: install demo test lint typecheck eval bench clean
+.PHONY: install demo test test-spark lint typecheck eval bench bench-pipeline clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,12 @@ demo: $(STAMP)
 test: install
 	$(VENV)/bin/ruff check src cli tests benchmarks
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(VENV)/bin/pytest -q -p no:cacheprovider --ignore=tests/test_spark.py
+
+# Spark needs Java 17+ and pyspark (a 456 MB source package): kept out of `make test`'s install.
+test-spark: install
+	$(PIP) install --quiet -e '.[spark]'
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/test_spark.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src cli tests benchmarks
@@ -51,6 +56,10 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_detect.py --gold $(SHARED)/eval/physionet-dev.jsonl
+
+# mask/deid throughput, workers 1 and 2, sqlite and dynamodb, vs Presidio (20-30 min).
+bench-pipeline: install
+	$(PY) benchmarks/bench_pipeline.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -1,19 +1,61 @@
-"""Drives mask/deid/reid over inputs: plain files, or JSON Lines records rewritten in place."""
+"""Drives mask/deid/reid over many inputs, streaming through `phiguard.batch`.
+
+Inputs are files, directories (walked recursively for `--glob`, default `*.txt`, `*.jsonl`
+with `--jsonl`, `*.csv` with `--csv`; hidden files and directories are skipped), glob
+patterns, or `-` (stdin). Memory stays flat whatever the input size, except for stdin,
+which is buffered so it can be validated before anything is written.
+
+Contract (docs/scale.md, docs/cli.md):
+
+- **Whole-input errors** (missing file, non-UTF-8, NUL bytes, malformed JSON Lines or CSV)
+  are found by a cheap validation pass over every input before any note is processed:
+  one line on stderr, exit 3, no output.
+- **No partial output.** Masked / de-identified output for `--out` is written to a temp
+  file next to its target and renamed only when the run completes; those temp files hold
+  only masked or de-identified text, never PHI. `reid` output *is* PHI, so it never goes
+  to a temp file: it is written directly to its target (mode 0600) and removed again if
+  the run aborts. stdout is streamed.
+- **Per-record failures** (JSONL rows, CSV rows, or files when there are several) do not
+  stop the batch: the failed record is *not* written (no line, no row, no file, so no
+  un-de-identified text can leak), it is listed on stderr with its id and reason (never
+  PHI), and the command exits 9 after finishing the others. A single plain-text input
+  keeps the whole-input behaviour: its own error and exit code (4 detection, 5 vault,
+  7 re-identification).
+- **Progress and summary** go to stderr only: a progress bar when stderr is a terminal,
+  then one summary line (notes, PHI spans by type, failures, elapsed); `--quiet` silences
+  both but never the failure lines.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
+import os
+import secrets
 import sys
-from collections.abc import Callable
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from phiguard.errors import InputError
-from phiguard.io import Note, parse_jsonl, read_notes
+import click
+
+from phiguard import errors
+from phiguard.batch import Item, Result
+from phiguard.errors import ConfigError, InputError, PhiguardError, RecordsFailed
+from phiguard.io import STDIN, Note, decode, read_bytes
+from phiguard.pipeline import Deidentifier
 from phiguard.spans import Span
 
 log = logging.getLogger("phiguard.cli")
+
+MAX_LISTED_FAILURES = 20
+
+# --- helpers kept for the `detect` command ------------------------------------------------
 
 
 def emit(outputs: list[tuple[Note, str]], out: str | None) -> None:
@@ -32,8 +74,8 @@ def emit(outputs: list[tuple[Note, str]], out: str | None) -> None:
         target.write_bytes(outputs[0][1].encode("utf-8", "surrogatepass"))
 
 
-def check_out(notes: list[Note], out: str | None, fmt: str) -> None:
-    if len(notes) > 1 and out is None and fmt == "text":
+def check_out(count: int, out: str | None, fmt: str) -> None:
+    if count > 1 and out is None and fmt == "text":
         raise InputError("several inputs in text format need --out DIR (or use --format jsonl)")
 
 
@@ -45,41 +87,700 @@ def dump(obj: object, fmt: str) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2 if fmt == "json" else None) + "\n"
 
 
-def transform_command(
-    opts: dict[str, Any], op: Callable[[str], tuple[str, dict[str, Any]]], verb: str
-) -> None:
-    """Shared driver of mask/deid/reid: plain files, or JSONL records rewritten in place."""
-    notes = read_notes(list(opts["files"]))
-    fmt = opts["fmt"]
-    outputs: list[tuple[Note, str]] = []
-    count = 0
-    if opts["jsonl_mode"]:
-        field = opts["field"]
-        parsed = [(n, parse_jsonl(n, field)) for n in notes]
-        for note, records in parsed:
-            lines = []
-            for rec in records:
-                if rec.get(field):
-                    rec[field], _ = op(rec[field])
-                    count += 1
-                lines.append(json.dumps(rec, ensure_ascii=False) + "\n")
-            outputs.append((note, "".join(lines)))
-    else:
-        check_out(notes, opts["out"], fmt)
-        results = []
-        for note in notes:
-            text, meta = op(note.text)
-            count += 1
-            results.append((note, text, meta))
-        if fmt == "text":
-            outputs = [(n, t) for n, t, _ in results]
+# --- inputs -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One input: `path` to read ('-' for stdin), `name` for messages, `out_name` for the
+    file it becomes under `--out DIR` (relative path below a directory input)."""
+
+    path: str
+    name: str
+    out_name: str
+
+
+def _walk(root: Path, pattern: str) -> list[Path]:
+    """Files under `root` matching `pattern`, sorted; hidden entries (.git, .venv) skipped."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        base = Path(dirpath)
+        found.extend(
+            base / f
+            for f in sorted(filenames)
+            if not f.startswith(".") and (base / f).match(pattern) and (base / f).is_file()
+        )
+    return found
+
+
+def expand_inputs(args: list[str], pattern: str) -> list[Source]:
+    """Files, directories (recursive) and glob patterns, in the order given."""
+    import glob as globmod
+
+    sources: list[Source] = []
+    for arg in args or [STDIN]:
+        if arg == STDIN:
+            sources.append(Source(STDIN, "<stdin>", "stdin"))
+            continue
+        p = Path(arg)
+        if p.is_dir():
+            files = _walk(p, pattern)
+            if not files:
+                raise InputError(f"{arg}: is a directory with no files matching {pattern!r}")
+            sources.extend(Source(str(f), str(f), str(f.relative_to(p))) for f in files)
+        elif p.exists() or not globmod.has_magic(arg):
+            sources.append(Source(arg, arg, p.name))
         else:
-            docs = [{"file": n.source, "text": t, **m} for n, t, m in results]
-            body = (
-                dump(docs[0] if len(docs) == 1 else docs, "json")
-                if fmt == "json"
-                else "".join(dump(d, "jsonl") for d in docs)
+            matches = [m for m in sorted(globmod.glob(arg, recursive=True)) if Path(m).is_file()]
+            if not matches:
+                raise InputError(f"{arg}: no files match this pattern")
+            sources.extend(Source(m, m, Path(m).name) for m in matches)
+    return sources
+
+
+class Inputs:
+    """Reads sources as bytes; stdin is read once and kept (it cannot be read twice)."""
+
+    def __init__(self, sources: list[Source]) -> None:
+        self.sources = sources
+        self._stdin: bytes | None = None
+
+    def open(self, src: Source) -> IO[bytes]:
+        if src.path == STDIN:
+            if self._stdin is None:
+                self._stdin = sys.stdin.buffer.read()
+            return io.BytesIO(self._stdin)
+        try:
+            return open(src.path, "rb")
+        except OSError:
+            read_bytes(src.path)  # raises the standard InputError message
+            raise
+
+    def text(self, src: Source) -> str:
+        with self.open(src) as fh:
+            data = fh.read()
+        if not data:
+            raise InputError(f"{src.name}: input is empty")
+        return decode(data, src.name)
+
+    def lines(self, src: Source) -> Iterator[tuple[int, str]]:
+        """(line number, decoded line with its ending), split on '\\n' only; strict UTF-8,
+        no NUL, errors name the byte offset, never content."""
+        with self.open(src) as fh:
+            offset = 0
+            for lineno, raw in enumerate(fh, 1):
+                nul = raw.find(b"\x00")
+                if nul != -1:
+                    raise InputError(
+                        f"{src.name}: contains a NUL byte at byte {offset + nul} (binary file?)"
+                    )
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise InputError(
+                        f"{src.name}: not valid UTF-8 (byte {offset + exc.start})"
+                    ) from None
+                offset += len(raw)
+                yield lineno, line
+            if offset == 0:
+                raise InputError(f"{src.name}: input is empty")
+
+
+# --- record readers: (id, text) items with enough context to rebuild the output ---------
+
+
+def _jsonl_records(inputs: Inputs, src: Source, field: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    for lineno, line in inputs.lines(src):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{src.name}:{lineno}: malformed JSON ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise InputError(f"{src.name}:{lineno}: a JSON Lines record must be an object")
+        value = obj.get(field)
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{src.name}:{lineno}: field {field!r} is not a string")
+        yield lineno, obj
+
+
+@dataclass(frozen=True, slots=True)
+class CsvHead:
+    header: list[str]
+    column: int
+    id_column: int | None
+    lineterminator: str
+
+
+def _csv_rows(
+    inputs: Inputs, src: Source, field: str, id_field: str
+) -> tuple[CsvHead, Iterator[tuple[int, list[str]]]]:
+    """The header (checked) and a lazy iterator of (first line number, row)."""
+    csv.field_size_limit(2**31 - 1)  # notes can be far longer than the 128 KiB default
+    lines = inputs.lines(src)
+    first = next(lines, None)
+    if first is None:  # pragma: no cover - lines() raises on empty input
+        raise InputError(f"{src.name}: input is empty")
+    terminator = "\r\n" if first[1].endswith("\r\n") else "\n"
+
+    def texts() -> Iterator[str]:
+        yield first[1]
+        for _, line in lines:
+            yield line
+
+    reader = csv.reader(texts(), strict=True)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise InputError(f"{src.name}:1: malformed CSV header ({exc})") from None
+    if field not in header:
+        raise InputError(f"{src.name}: no column {field!r} in the CSV header")
+    head = CsvHead(
+        header,
+        header.index(field),
+        header.index(id_field) if id_field in header else None,
+        terminator,
+    )
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        start = reader.line_num + 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise InputError(f"{src.name}:{reader.line_num}: malformed CSV ({exc})") from None
+            if row and len(row) != len(header):
+                raise InputError(
+                    f"{src.name}:{start}: {len(row)} columns, the header has {len(header)}"
+                )
+            yield start, row
+            start = reader.line_num + 1
+
+    return head, rows()
+
+
+# --- outputs ------------------------------------------------------------------------------
+
+
+class Output:
+    """One destination. Non-PHI output goes to a temp file renamed on `commit`; PHI
+    (`reid`) is written straight to the target (0600) and deleted on `abort`."""
+
+    def __init__(self, target: Path | None, *, phi: bool) -> None:
+        self.target, self.phi = target, phi
+        self._fh: IO[bytes] | None = None
+        self._path: Path | None = None
+
+    def write(self, data: bytes) -> None:
+        if self._fh is None:
+            self._fh = self._open()
+        self._fh.write(data)
+
+    def _open(self) -> IO[bytes]:
+        if self.target is None:
+            return sys.stdout.buffer
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        if self.phi:
+            self._path = self.target
+            fd = os.open(self.target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        else:
+            name = f".{self.target.name}.{secrets.token_hex(4)}.phiguard-tmp"
+            self._path = self.target.with_name(name)
+            fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        return os.fdopen(fd, "wb")
+
+    def commit(self) -> None:
+        if self._fh is None:
+            self.write(b"")
+        if self.target is None:
+            sys.stdout.flush()
+            return
+        assert self._fh is not None and self._path is not None
+        self._fh.close()
+        if self._path != self.target:
+            os.replace(self._path, self.target)
+
+    def abort(self) -> None:
+        if self.target is None:
+            return
+        if self._fh is not None:
+            self._fh.close()
+        if self._path is not None:
+            self._path.unlink(missing_ok=True)
+
+
+class Outputs:
+    """Where each source's output goes: stdout, one file, or one file per source in a dir."""
+
+    def __init__(self, out: str | None, sources: list[Source], *, phi: bool, single: bool):
+        self.phi = phi
+        self._all: list[Output] = []
+        self._shared: Output | None = None
+        self._dir: Path | None = None
+        self._by_source: dict[str, Output] = {}
+        target = Path(out) if out is not None else None
+        if target is None:
+            self._shared = self._new(None)
+        elif single and not target.is_dir():
+            self._shared = self._new(target)
+        elif single:
+            self._shared = self._new(target / sources[0].out_name)
+        else:
+            if target.exists() and not target.is_dir():
+                raise InputError(f"--out {out}: several inputs need a directory, not a file")
+            names = Counter(s.out_name for s in sources)
+            dup = next((n for n, c in names.items() if c > 1), None)
+            if dup is not None:
+                raise InputError(f"two inputs would both be written as {dup!r} under --out")
+            self._dir = target
+
+    def _new(self, target: Path | None) -> Output:
+        o = Output(target, phi=self.phi)
+        self._all.append(o)
+        return o
+
+    def for_source(self, src: Source) -> Output:
+        if self._shared is not None:
+            return self._shared
+        assert self._dir is not None
+        if src.path not in self._by_source:
+            self._by_source[src.path] = self._new(self._dir / src.out_name)
+        return self._by_source[src.path]
+
+    def commit(self) -> None:
+        for o in self._all:
+            o.commit()
+
+    def abort(self) -> None:
+        for o in self._all:
+            o.abort()
+
+
+# --- progress and summary -----------------------------------------------------------------
+
+
+def _quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.find_root().params.get("quiet"):
+        return True
+    return logging.getLogger("phiguard").getEffectiveLevel() >= logging.ERROR
+
+
+class Report:
+    """Counts, failure lines, an optional rich progress bar, and the summary line."""
+
+    def __init__(self, verb: str, total: int, *, quiet: bool) -> None:
+        self.verb, self.total, self.quiet = verb, total, quiet
+        self.done = self.failed = 0
+        self.types: Counter[str] = Counter()
+        self.started = time.monotonic()
+        self._progress: Any = None
+        self._task: Any = None
+        if not quiet and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
             )
-            outputs = [(notes[0], body)]
-    emit(outputs, opts["out"])
-    log.info("%s: %d note(s)", verb, count)
+
+            self._progress = Progress(
+                TextColumn(f"phiguard {verb}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]} notes/s"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+
+    def record(self, result: Result[Any]) -> None:
+        if result.ok:
+            self.done += 1
+            self.types.update(s.type for s in result.spans)
+        else:
+            self.failed += 1
+            if self.failed <= MAX_LISTED_FAILURES:
+                self._echo(f"phiguard: record {result.id} failed (not written): {result.error}")
+        if self._progress is not None:
+            if self._task is None:
+                self._progress.start()
+                self._task = self._progress.add_task(self.verb, total=self.total, rate="0")
+            n = self.done + self.failed
+            self._progress.update(self._task, completed=n, rate=f"{n / self.elapsed():.1f}")
+
+    def _echo(self, line: str) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.console.print(line, markup=False, highlight=False)
+        else:
+            click.echo(line, err=True)
+
+    def elapsed(self) -> float:
+        return max(time.monotonic() - self.started, 1e-9)
+
+    def close(self) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.stop()
+
+    def summary(self) -> str:
+        secs = self.elapsed()
+        n = self.done + self.failed
+        parts = [f"phiguard: {self.verb}: {n} note(s) in {secs:.1f} s ({n / secs:.1f} notes/s)"]
+        if self.verb != "reid":
+            spans = sum(self.types.values())
+            by_type = ", ".join(f"{t} {c}" for t, c in self.types.most_common())
+            parts.append(f"{spans} PHI span(s)" + (f" ({by_type})" if by_type else ""))
+        more = self.failed - MAX_LISTED_FAILURES
+        parts.append(f"{self.failed} failed" + (f" ({more} not listed above)" if more > 0 else ""))
+        return "; ".join(parts)
+
+    def finish(self) -> None:
+        self.close()
+        if not self.quiet:
+            click.echo(self.summary(), err=True)
+
+
+# --- running records ----------------------------------------------------------------------
+
+Value = tuple[str, dict[str, Any]]
+Runner = Callable[[Iterator[Item]], Iterator[Result[Value]]]
+
+
+def _serial(op: Callable[[str], tuple[str, dict[str, Any]]]) -> Runner:
+    """Per-record runner over the command's own `op` (reid: vault reads, no workers)."""
+
+    def run(items: Iterator[Item]) -> Iterator[Result[Value]]:
+        from phiguard.batch import error_reason
+
+        for index, item in enumerate(items):
+            if not item.text:
+                yield Result(index, item.id, (item.text, {}), None, (), item.context)
+                continue
+            try:
+                value = op(item.text)
+            except Exception as exc:
+                yield Result(index, item.id, None, error_reason(exc), (), item.context)
+                continue
+            yield Result(index, item.id, value, None, (), item.context)
+
+    return run
+
+
+def _runner(
+    verb: str,
+    opts: dict[str, Any],
+    op: Callable[[str], tuple[str, dict[str, Any]]],
+    pipeline: Deidentifier | None,
+    closers: list[Callable[[], None]],
+) -> Runner:
+    """mask/deid stream through phiguard.batch; values become (text, meta) pairs."""
+    from phiguard import batch
+
+    if verb not in ("mask", "deid"):
+        return _serial(op)
+    from phiguard_cli.options import deidentifier, vault_and_sealer
+
+    workers = int(opts.get("workers") or 1)
+    max_tps = opts.get("max_tps")
+    if verb == "mask":
+        d = pipeline or deidentifier(opts)
+
+        def run_mask(items: Iterator[Item]) -> Iterator[Result[Value]]:
+            for r in batch.mask_many(
+                items, d, style=opts["style"], workers=workers, max_tps=max_tps
+            ):
+                value = None if r.value is None else (r.value, {"spans": len(r.spans)})
+                yield Result(r.index, r.id, value, r.error, r.spans, r.context)
+
+        return run_mask
+    if pipeline is None or pipeline.vault is None:  # callers normally pass their pipeline
+        vault, sealer = vault_and_sealer(opts, writer=True)
+        closers.append(vault.close)
+        pipeline = deidentifier(opts, vault, sealer)
+        if opts.get("consistent"):
+            raise ConfigError("--consistent needs the command to pass its pipeline")
+    dd = pipeline
+
+    def run_deid(items: Iterator[Item]) -> Iterator[Result[Value]]:
+        for r in batch.deidentify_many(items, dd, workers=workers, max_tps=max_tps):
+            value = (
+                None
+                if r.value is None
+                else (
+                    r.value.text,
+                    {"message_hash": r.value.message_hash, "tokens": r.value.token_count},
+                )
+            )
+            yield Result(r.index, r.id, value, r.error, r.spans, r.context)
+
+    return run_deid
+
+
+def _reraise(reason: str | None) -> PhiguardError:
+    """The original error of a single plain input, rebuilt from its PHI-free reason."""
+    name, _, message = (reason or "").partition(": ")
+    cls = getattr(errors, name, None)
+    if isinstance(cls, type) and issubclass(cls, PhiguardError):
+        return cls(message)
+    return PhiguardError(reason or "failed")
+
+
+def transform_command(
+    opts: dict[str, Any],
+    op: Callable[[str], tuple[str, dict[str, Any]]],
+    verb: str,
+    *,
+    pipeline: Deidentifier | None = None,
+) -> None:
+    """Shared driver of mask/deid/reid (see the module docstring for the contract).
+
+    mask/deid run through `phiguard.batch` with `--workers`; `pipeline` is the command's
+    Deidentifier (built from the options when not given). reid runs `op` per record.
+    """
+    jsonl, as_csv = bool(opts.get("jsonl_mode")), bool(opts.get("csv_mode"))
+    if jsonl and as_csv:
+        raise ConfigError("--jsonl and --csv cannot be used together")
+    mode = "csv" if as_csv else "jsonl" if jsonl else "plain"
+    pattern = opts.get("glob_pattern") or {"csv": "*.csv", "jsonl": "*.jsonl"}.get(mode, "*.txt")
+    sources = expand_inputs(list(opts.get("files") or ()), pattern)
+    inputs = Inputs(sources)
+    field, id_field, fmt = opts.get("field") or "text", opts.get("id_field") or "id", opts["fmt"]
+    if mode == "csv" and len(sources) > 1 and opts.get("out") is None:
+        raise InputError("several CSV inputs need --out DIR (each keeps its own header)")
+    if mode == "plain":
+        check_out(len(sources), opts.get("out"), fmt)
+    total = _validate(inputs, mode, field, id_field)
+    closers: list[Callable[[], None]] = []
+    try:
+        run = _runner(verb, opts, op, pipeline, closers)
+        single = len(sources) == 1 or (mode == "plain" and fmt != "text")
+        outputs = Outputs(opts.get("out"), sources, phi=verb == "reid", single=single)
+        report = Report(verb, total, quiet=_quiet())
+        try:
+            if mode == "plain":
+                _plain(inputs, run, outputs, report, fmt, single_note=len(sources) == 1)
+            elif mode == "jsonl":
+                _jsonl(inputs, run, outputs, report, field, id_field)
+            else:
+                _csv(inputs, run, outputs, report, field, id_field)
+        except BaseException:
+            report.close()
+            outputs.abort()
+            raise
+        outputs.commit()
+        report.finish()
+    finally:
+        for close in closers:
+            close()
+    log.info("%s: %d note(s), %d failed", verb, report.done, report.failed)
+    if report.failed:
+        raise RecordsFailed(
+            f"{report.failed} of {report.done + report.failed} record(s) failed and were "
+            "not written (listed above)"
+        )
+
+
+def _validate(inputs: Inputs, mode: str, field: str, id_field: str) -> int:
+    """Read every input once, checking what would fail it as a whole; count the records."""
+    total = 0
+    for src in inputs.sources:
+        if mode == "plain":
+            inputs.text(src)
+            total += 1
+        elif mode == "jsonl":
+            total += sum(1 for _ in _jsonl_records(inputs, src, field))
+        else:
+            _, rows = _csv_rows(inputs, src, field, id_field)
+            total += sum(1 for _ in rows)
+    return total
+
+
+def _plain(
+    inputs: Inputs,
+    run: Runner,
+    outputs: Outputs,
+    report: Report,
+    fmt: str,
+    *,
+    single_note: bool,
+) -> None:
+    def items() -> Iterator[Item]:
+        for src in inputs.sources:
+            yield Item(src.name, inputs.text(src), src)
+
+    first = True
+    if fmt == "json" and not single_note:
+        outputs.for_source(inputs.sources[0]).write(b"[\n")
+    for r in run(items()):
+        if not r.ok and single_note:
+            raise _reraise(r.error)
+        report.record(r)
+        if not r.ok:
+            continue
+        src: Source = r.context
+        text, meta = r.unwrap()
+        if fmt == "text":
+            data = text
+        else:
+            doc = {"file": src.name, "text": text, **meta}
+            if fmt == "jsonl":
+                data = dump(doc, "jsonl")
+            elif single_note:
+                data = dump(doc, "json")
+            else:  # a streamed JSON array, laid out as json.dumps(indent=2) would
+                body = json.dumps(doc, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+                data = ("" if first else ",\n") + "  " + body
+        first = False
+        outputs.for_source(src).write(data.encode("utf-8", "surrogatepass"))
+    if fmt == "json" and not single_note:
+        outputs.for_source(inputs.sources[0]).write(b"\n]\n" if not first else b"]\n")
+
+
+def _jsonl(
+    inputs: Inputs, run: Runner, outputs: Outputs, report: Report, field: str, id_field: str
+) -> None:
+    sinks = {src.path: outputs.for_source(src) for src in inputs.sources}
+
+    def items() -> Iterator[Item]:
+        for src in inputs.sources:
+            for lineno, rec in _jsonl_records(inputs, src, field):
+                rid = rec.get(id_field)
+                yield Item(
+                    rid if rid is not None else f"{src.name}:{lineno}",
+                    rec.get(field) or "",
+                    (src, rec),
+                )
+
+    for r in run(items()):
+        report.record(r)
+        if not r.ok:
+            continue
+        src, rec = r.context
+        if rec.get(field):
+            rec[field] = r.unwrap()[0]
+        line = json.dumps(rec, ensure_ascii=False) + "\n"
+        sinks[src.path].write(line.encode("utf-8", "surrogatepass"))
+
+
+def _csv(
+    inputs: Inputs, run: Runner, outputs: Outputs, report: Report, field: str, id_field: str
+) -> None:
+    buf = io.StringIO()
+
+    def render(row: list[str], terminator: str) -> bytes:
+        buf.seek(0)
+        buf.truncate()
+        csv.writer(buf, lineterminator=terminator).writerow(row)
+        return buf.getvalue().encode("utf-8", "surrogatepass")
+
+    def items() -> Iterator[Item]:
+        for src in inputs.sources:
+            head, rows = _csv_rows(inputs, src, field, id_field)
+            outputs.for_source(src).write(render(head.header, head.lineterminator))
+            for lineno, row in rows:
+                rid = row[head.id_column] if row and head.id_column is not None else None
+                text = row[head.column] if row else ""
+                yield Item(rid or f"{src.name}:{lineno}", text, (src, head, row))
+
+    for r in run(items()):
+        report.record(r)
+        if not r.ok:
+            continue
+        src, head, row = r.context
+        if row and row[head.column]:
+            row[head.column] = r.unwrap()[0]
+        outputs.for_source(src).write(render(row, head.lineterminator))
+
+
+def detect_command(opts: dict[str, Any], d: Deidentifier) -> None:
+    """Streaming `detect` with the same inputs, outputs and failure rules as the transforms.
+
+    Output is one stream (stdout or `--out FILE`): plain inputs as tab-separated lines
+    (`--format text`) or JSON; JSONL/CSV records as `{"id": …, "spans": […]}` lines.
+    `--show-text` puts PHI in the output, so it is then written like `reid` output.
+    """
+    from phiguard import batch
+
+    jsonl, as_csv = bool(opts.get("jsonl_mode")), bool(opts.get("csv_mode"))
+    if jsonl and as_csv:
+        raise ConfigError("--jsonl and --csv cannot be used together")
+    mode = "csv" if as_csv else "jsonl" if jsonl else "plain"
+    pattern = opts.get("glob_pattern") or {"csv": "*.csv", "jsonl": "*.jsonl"}.get(mode, "*.txt")
+    sources = expand_inputs(list(opts.get("files") or ()), pattern)
+    inputs = Inputs(sources)
+    field, id_field, fmt = opts.get("field") or "text", opts.get("id_field") or "id", opts["fmt"]
+    show = bool(opts.get("show_text"))
+    total = _validate(inputs, mode, field, id_field)
+    single_note = mode == "plain" and len(sources) == 1
+
+    def items() -> Iterator[Item]:
+        for src in inputs.sources:
+            if mode == "plain":
+                text = inputs.text(src)
+                yield Item(src.name, text, (src, text))
+            elif mode == "jsonl":
+                for _, rec in _jsonl_records(inputs, src, field):
+                    text = rec.get(field) or ""
+                    yield Item(rec.get(id_field), text, (src, text))
+            else:
+                head, rows = _csv_rows(inputs, src, field, id_field)
+                for lineno, row in rows:
+                    rid = row[head.id_column] if row and head.id_column is not None else None
+                    text = row[head.column] if row else ""
+                    yield Item(rid or f"{src.name}:{lineno}", text, (src, text))
+
+    outputs = Outputs(opts.get("out"), sources, phi=show, single=True)
+    out = outputs.for_source(sources[0])
+    report = Report("detect", total, quiet=_quiet())
+    workers = int(opts.get("workers") or 1)
+    first = True
+    try:
+        if mode == "plain" and fmt == "json" and not single_note:
+            out.write(b"[\n")
+        for r in batch.detect_many(items(), d, workers=workers, max_tps=opts.get("max_tps")):
+            if not r.ok and single_note:
+                raise _reraise(r.error)
+            report.record(r)
+            if not r.ok:
+                continue
+            spans = list(r.unwrap())
+            src, text = r.context
+            if mode != "plain":
+                data = dump({"id": r.id, "spans": spans_json(spans, text, show)}, "jsonl")
+            elif fmt == "text":
+                data = "".join(
+                    f"{src.name}\t{s.start}\t{s.end}\t{s.type}\t{s.score:.2f}\t{s.source}"
+                    + (f"\t{text[s.start : s.end]!r}" if show else "")
+                    + "\n"
+                    for s in spans
+                )
+            elif fmt == "json" and single_note:
+                data = dump({"spans": spans_json(spans, text, show)}, "json")
+            elif fmt == "json":
+                doc = {"file": src.name, "spans": spans_json(spans, text, show)}
+                body = json.dumps(doc, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+                data = ("" if first else ",\n") + "  " + body
+            else:
+                data = dump({"file": src.name, "spans": spans_json(spans, text, show)}, "jsonl")
+            first = False
+            out.write(data.encode("utf-8", "surrogatepass"))
+        if mode == "plain" and fmt == "json" and not single_note:
+            out.write(b"\n]\n" if not first else b"]\n")
+    except BaseException:
+        report.close()
+        outputs.abort()
+        raise
+    outputs.commit()
+    report.finish()
+    if report.failed:
+        raise RecordsFailed(
+            f"{report.failed} of {report.done + report.failed} record(s) failed (listed above)"
+        )

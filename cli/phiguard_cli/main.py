@@ -6,7 +6,6 @@ Every error a user can hit ends as one line on stderr and a documented exit code
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,16 +14,19 @@ import click
 
 from phiguard import paths
 from phiguard.errors import PhiguardError
-from phiguard.io import parse_jsonl, read_notes
+from phiguard.logs import configure_logging
 from phiguard.pipeline import Deidentifier
 from phiguard.spans import PhiType, Span
 from phiguard.transform import MaskStyle, mask
-from phiguard_cli.driver import dump, emit, spans_json, transform_command
+from phiguard_cli.driver import detect_command, transform_command
 from phiguard_cli.options import (
+    auditor,
+    consistent_option,
     deidentifier,
     detector_options,
     input_options,
     vault_and_sealer,
+    vault_keys,
     vault_options,
 )
 
@@ -37,10 +39,7 @@ from phiguard_cli.options import (
 @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr.")
 def cli(debug: bool, quiet: bool) -> None:
     """Find PHI in clinical text; mask it, or de-identify it into vault-backed tokens."""
-    level = logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING
-    logging.basicConfig(
-        level=level, format="phiguard: %(levelname)s: %(message)s", stream=sys.stderr
-    )
+    configure_logging(debug=debug, quiet=quiet)
 
 
 @cli.command()
@@ -51,38 +50,7 @@ def cli(debug: bool, quiet: bool) -> None:
 )
 def detect(**opts: Any) -> None:
     """Print PHI spans (offsets, type, score, source) found in FILES (or stdin)."""
-    notes = read_notes(list(opts["files"]))
-    d = deidentifier(opts)
-    fmt, show = opts["fmt"], opts["show_text"]
-    chunks: list[str] = []
-    if opts["jsonl_mode"]:
-        field, id_field = opts["field"], opts["id_field"]
-        parsed = [(n, parse_jsonl(n, field)) for n in notes]
-        for _, records in parsed:
-            for rec in records:
-                text = rec.get(field) or ""
-                spans = d.detect(text)
-                chunks.append(
-                    dump({"id": rec.get(id_field), "spans": spans_json(spans, text, show)}, "jsonl")
-                )
-    else:
-        results = [(n, d.detect(n.text)) for n in notes]
-        if fmt == "text":
-            for n, spans in results:
-                for s in spans:
-                    extra = f"\t{n.text[s.start : s.end]!r}" if show else ""
-                    chunks.append(
-                        f"{n.source}\t{s.start}\t{s.end}\t{s.type}\t{s.score:.2f}\t{s.source}{extra}\n"
-                    )
-        elif fmt == "json" and len(results) == 1:
-            n, spans = results[0]
-            chunks.append(dump({"spans": spans_json(spans, n.text, show)}, "json"))
-        else:
-            docs = [{"file": n.source, "spans": spans_json(s, n.text, show)} for n, s in results]
-            chunks.append(
-                dump(docs, "json") if fmt == "json" else "".join(dump(x, "jsonl") for x in docs)
-            )
-    emit([(notes[0], "".join(chunks))], opts["out"])
+    detect_command(opts, deidentifier(opts))
 
 
 @cli.command("mask")
@@ -103,24 +71,26 @@ def mask_command(**opts: Any) -> None:
         spans = d.detect(text)
         return mask(text, spans, opts["style"]), {"spans": len(spans)}
 
-    transform_command(opts, op, "mask")
+    transform_command(opts, op, "mask", pipeline=d)
 
 
 @cli.command()
 @input_options
 @detector_options
 @vault_options
+@consistent_option
 def deid(**opts: Any) -> None:
     """Replace PHI with salted SHA3-256 tokens; store the originals encrypted in the vault."""
-    vault, sealer = vault_and_sealer(opts, writer=True)
+    vault, sealer, pseudonymizer = vault_keys(opts, writer=True)
     d = deidentifier(opts, vault, sealer)
+    d.pseudonymizer = pseudonymizer
     try:
 
         def op(text: str) -> tuple[str, dict[str, Any]]:
             r = d.deidentify(text)
             return r.text, {"message_hash": r.message_hash, "tokens": r.token_count}
 
-        transform_command(opts, op, "deid")
+        transform_command(opts, op, "deid", pipeline=d)
     finally:
         vault.close()
 
@@ -133,7 +103,12 @@ def deid(**opts: Any) -> None:
 def reid(**opts: Any) -> None:
     """Restore the original text of de-identified notes (authorized users only)."""
     vault, sealer = vault_and_sealer(opts, writer=False)
-    d = Deidentifier(_NoDetector(), vault=vault, sealer=sealer)
+    try:
+        who = auditor(opts, vault)
+    except BaseException:
+        vault.close()
+        raise
+    d = Deidentifier(_NoDetector(), vault=vault, sealer=sealer, auditor=who)
     try:
         transform_command(opts, lambda text: (d.reidentify(text), {}), "reid")
     finally:
@@ -167,6 +142,12 @@ def create_table_command(
 
     created = create_table(table, region=region, endpoint_url=endpoint_url, profile=profile)
     click.echo(f"table {table} {'created' if created else 'already exists'}", err=True)
+    from phiguard.audit import create_companion_tables
+
+    for name, made in create_companion_tables(
+        table, region=region, endpoint_url=endpoint_url, profile=profile
+    ):
+        click.echo(f"table {name} {'created' if made else 'already exists'}", err=True)
 
 
 @vault.command("keygen")
@@ -201,6 +182,9 @@ def _register_optional() -> None:
     except ImportError:  # pragma: no cover - during development only
         return
     cli.add_command(eval_command)
+    from phiguard_cli.vault_cmds import register
+
+    register(vault)
 
 
 _register_optional()

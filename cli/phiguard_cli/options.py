@@ -7,10 +7,12 @@ from typing import Any, TypeVar
 
 import click
 
+from phiguard.audit import Auditor, open_auditor
 from phiguard.crypto import Sealer
 from phiguard.detectors import BACKENDS
-from phiguard.keys import load_key
+from phiguard.kms import open_keys
 from phiguard.pipeline import Deidentifier
+from phiguard.pseudonym import Pseudonymizer
 from phiguard.resolve import Resolver, load_terms
 from phiguard.vaults import STORES, open_vault
 from phiguard.vaults.base import Vault
@@ -50,6 +52,27 @@ input_options = compose(
     ),
     click.option(
         "--id-field", default="id", show_default=True, help="JSONL field identifying the record."
+    ),
+    click.option(
+        "--csv",
+        "csv_mode",
+        is_flag=True,
+        help="Inputs are CSV with a header; --field names the note column, others pass through.",
+    ),
+    click.option(
+        "--glob",
+        "glob_pattern",
+        default=None,
+        help="Files to take from directory inputs (default *.txt, *.jsonl with --jsonl, "
+        "*.csv with --csv).",
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Parallel detection workers: processes for the local backend, concurrent "
+        "requests for comprehend.",
     ),
 )
 
@@ -92,6 +115,13 @@ detector_options = compose(
     click.option(
         "--profile", default=None, help="AWS profile (comprehend backend, dynamodb store)."
     ),
+    click.option(
+        "--max-tps",
+        type=click.FloatRange(min=0.1),
+        default=None,
+        help="Comprehend DetectPHI requests per second (default 100, the documented default "
+        "quota; set your account's quota).",
+    ),
 )
 
 vault_options = compose(
@@ -111,6 +141,19 @@ vault_options = compose(
     ),
     click.option("--table", default="phiguard-vault", show_default=True, help="DynamoDB table."),
     click.option("--endpoint-url", default=None, help="DynamoDB endpoint (e.g. a local server)."),
+    click.option(
+        "--kms-key-id",
+        default=None,
+        help="deid: seal with a fresh data key from this AWS KMS key (id, ARN or alias/NAME); "
+        "its wrapped copy is stored with the vault.",
+    ),
+)
+
+consistent_option = click.option(
+    "--consistent",
+    is_flag=True,
+    help="Same value, same token across notes (keyed HMAC-SHA3-256; linkable: see "
+    "docs/security.md). Default: a fresh salt per occurrence.",
 )
 
 
@@ -141,7 +184,12 @@ def deidentifier(
 
 
 def vault_and_sealer(opts: dict[str, Any], *, writer: bool) -> tuple[Vault, Sealer]:
-    sealer = Sealer(load_key(opts.get("key_file"), create=writer))
+    vault, sealer, _ = vault_keys(opts, writer=writer)
+    return vault, sealer
+
+
+def vault_keys(opts: dict[str, Any], *, writer: bool) -> tuple[Vault, Sealer, Pseudonymizer | None]:
+    """The vault, the Sealer and (with --consistent) the Pseudonymizer for these options."""
     vault = open_vault(
         opts["store"],
         path=opts.get("vault_path"),
@@ -151,4 +199,30 @@ def vault_and_sealer(opts: dict[str, Any], *, writer: bool) -> tuple[Vault, Seal
         profile=opts.get("profile"),
         create=writer,
     )
-    return vault, sealer
+    try:
+        sealer, pseudonymizer = open_keys(
+            vault,
+            writer=writer,
+            key_file=opts.get("key_file"),
+            kms_key_id=opts.get("kms_key_id"),
+            consistent=bool(opts.get("consistent")),
+            table=opts.get("table"),
+            region=opts.get("region"),
+            endpoint_url=opts.get("endpoint_url"),
+            profile=opts.get("profile"),
+        )
+    except BaseException:
+        vault.close()
+        raise
+    return vault, sealer, pseudonymizer
+
+
+def auditor(opts: dict[str, Any], vault: Vault) -> Auditor:
+    """Who is re-identifying, and where it is recorded (resolved before any decryption)."""
+    return open_auditor(
+        vault,
+        table=opts.get("table"),
+        region=opts.get("region"),
+        endpoint_url=opts.get("endpoint_url"),
+        profile=opts.get("profile"),
+    )

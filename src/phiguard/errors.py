@@ -43,3 +43,9 @@ class ConfigError(PhiguardError):
     """Unknown backend/store names or inconsistent options."""
 
     exit_code = 2
+
+
+class RecordsFailed(PhiguardError):
+    """Some records of a batch failed and were not written; the others were."""
+
+    exit_code = 9

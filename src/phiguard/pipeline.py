@@ -6,18 +6,24 @@ the vault write fails, the caller gets an exception and no text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from phiguard.audit import AuditLog, Auditor, os_actor
 from phiguard.crypto import Sealer
 from phiguard.detectors import Detector, get_detector
 from phiguard.errors import ConfigError
+from phiguard.pseudonym import Pseudonymizer
 from phiguard.reid import reidentify
 from phiguard.resolve import Resolver
 from phiguard.spans import Span
 from phiguard.transform import MaskStyle, Tokenized, mask, tokenize
 from phiguard.vaults.base import Vault, VaultRecord
+
+if TYPE_CHECKING:
+    from phiguard.batch import BatchInput, Result
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +41,10 @@ class Deidentifier:
     """The library's front door; the CLI is a thin client of it.
 
     Build one per process and reuse it: the detector (and its model) is loaded once.
-    `vault` and `sealer` are needed only for `deidentify` and `reidentify`.
+    `vault` and `sealer` are needed only for `deidentify` and `reidentify`. `pseudonymizer`
+    turns on consistent tokens (same value, same token; see phiguard.pseudonym). Every
+    `reidentify` is audited: by `auditor`, else in the vault's own audit log as the OS user; a
+    vault with neither is refused.
     """
 
     def __init__(
@@ -46,6 +55,8 @@ class Deidentifier:
         vault: Vault | None = None,
         sealer: Sealer | None = None,
         detector_options: dict[str, Any] | None = None,
+        pseudonymizer: Pseudonymizer | None = None,
+        auditor: Auditor | None = None,
     ) -> None:
         self.detector = (
             get_detector(detector, **(detector_options or {}))
@@ -55,6 +66,8 @@ class Deidentifier:
         self.resolver = resolver or Resolver()
         self.vault = vault
         self.sealer = sealer
+        self.pseudonymizer = pseudonymizer
+        self.auditor = auditor
 
     def detect(self, text: str) -> list[Span]:
         """Resolved PHI spans (merged, filtered), offsets into `text`."""
@@ -68,13 +81,25 @@ class Deidentifier:
     def deidentify(self, text: str) -> DeidResult:
         vault, sealer = self._vault_and_sealer()
         spans = self.detect(text)
-        tokenized = tokenize(text, spans)
+        tokenized = self.tokenize(text, spans)
         vault.put(self.records(tokenized, sealer))
         return DeidResult(tokenized.text, tokenized.message_hash, tuple(spans))
 
+    def tokenize(self, text: str, spans: list[Span] | tuple[Span, ...]) -> Tokenized:
+        """Tokens for resolved `spans`: consistent ones with a pseudonymizer, else fresh salts."""
+        if self.pseudonymizer is not None:
+            return tokenize(text, spans, self.pseudonymizer.token)
+        return tokenize(text, spans)
+
     def reidentify(self, text: str) -> str:
         vault, sealer = self._vault_and_sealer()
-        return reidentify(text, vault, sealer)
+        if self.auditor is None:
+            if not isinstance(vault, AuditLog):
+                raise ConfigError(
+                    f"the {vault.name} vault has no audit log; pass auditor=Auditor(...)"
+                )
+            self.auditor = Auditor(vault, os_actor())
+        return reidentify(text, vault, sealer, self.auditor)
 
     @staticmethod
     def records(tokenized: Tokenized, sealer: Sealer) -> list[VaultRecord]:
@@ -99,3 +124,34 @@ class Deidentifier:
         if self.vault is None or self.sealer is None:
             raise ConfigError("deidentify/reidentify need a vault and a key (Sealer)")
         return self.vault, self.sealer
+
+    # Streaming batch API: thin delegations to phiguard.batch (options documented there).
+
+    def detect_many(
+        self, records: Iterable[BatchInput], *, workers: int = 1, **options: Any
+    ) -> Iterator[Result[tuple[Span, ...]]]:
+        """Spans per record, in order; a failing record yields an error, not an exception."""
+        from phiguard import batch
+
+        return batch.detect_many(records, self, workers=workers, **options)
+
+    def mask_many(
+        self,
+        records: Iterable[BatchInput],
+        style: MaskStyle | str = MaskStyle.HASH,
+        *,
+        workers: int = 1,
+        **options: Any,
+    ) -> Iterator[Result[str]]:
+        """Masked text per record, in order, with `workers` detection processes."""
+        from phiguard import batch
+
+        return batch.mask_many(records, self, style=style, workers=workers, **options)
+
+    def deidentify_many(
+        self, records: Iterable[BatchInput], *, workers: int = 1, **options: Any
+    ) -> Iterator[Result[DeidResult]]:
+        """De-identified text per record, in order, each released after its rows commit."""
+        from phiguard import batch
+
+        return batch.deidentify_many(records, self, workers=workers, **options)
