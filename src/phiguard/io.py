@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from phiguard.errors import InputError
 
 STDIN = "-"
-
-
-@dataclass(frozen=True, slots=True)
-class Note:
-    """One input text and where it came from (a path, '<stdin>', or 'path:line')."""
-
-    source: str
-    text: str
 
 
 def read_bytes(path: str | Path, what: str = "") -> bytes:
@@ -53,43 +41,3 @@ def decode(data: bytes, name: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: not valid UTF-8 (byte {exc.start})") from None
-
-
-def read_note(path: str) -> Note:
-    name = "<stdin>" if path == STDIN else path
-    data = read_bytes(path)
-    if not data:
-        raise InputError(f"{name}: input is empty")
-    return Note(name, decode(data, name))
-
-
-def read_notes(paths: list[str]) -> list[Note]:
-    """All inputs, read and checked before any is processed: no partial output."""
-    return [read_note(p) for p in (paths or [STDIN])]
-
-
-def parse_jsonl(note: Note, field: str) -> list[dict[str, Any]]:
-    """JSON Lines records; each must be an object whose `field` is a string (or missing/empty).
-
-    Blank lines are skipped. Errors name the line number, never its content.
-    """
-    records: list[dict[str, Any]] = []
-    for lineno, line in enumerate(note.text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{note.source}:{lineno}: malformed JSON ({exc.msg})") from None
-        if not isinstance(obj, dict):
-            raise InputError(f"{note.source}:{lineno}: a JSON Lines record must be an object")
-        value = obj.get(field)
-        if value is not None and not isinstance(value, str):
-            raise InputError(f"{note.source}:{lineno}: field {field!r} is not a string")
-        records.append(obj)
-    return records
-
-
-def iter_fields(records: list[dict[str, Any]], field: str) -> Iterator[str]:
-    for r in records:
-        yield r.get(field) or ""
