@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -41,3 +43,39 @@ def phiguard_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("PHIGUARD_HOME", str(home))
     monkeypatch.delenv("PHIGUARD_KEY", raising=False)
     yield home
+
+
+class CliResult:
+    """What a `phiguard` run left behind: exit code, stdout bytes, stderr text."""
+
+    def __init__(self, code: int, out: bytes, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    @property
+    def text(self) -> str:
+        return self.out.decode("utf-8")
+
+
+@pytest.fixture()
+def run(
+    capfdbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., CliResult]:
+    """Run `phiguard ARGS` in-process (the model loads once per test session)."""
+    from phiguard_cli.main import main
+
+    def _run(*args: str, stdin: bytes | None = None) -> CliResult:
+        if stdin is not None:
+            r, w = os.pipe()
+            os.write(w, stdin)
+            os.close(w)
+            monkeypatch.setattr(sys, "stdin", os.fdopen(r, "r"))
+        capfdbinary.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capfdbinary.readouterr()
+        return CliResult(code, out, err.decode("utf-8", "replace"))
+
+    return _run

@@ -13,40 +13,7 @@ from typing import Any
 
 import pytest
 
-from phiguard_cli.main import main
-
 HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-class Result:
-    def __init__(self, code: int, out: bytes, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-    @property
-    def text(self) -> str:
-        return self.out.decode("utf-8")
-
-
-@pytest.fixture()
-def run(capfdbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Run `phiguard ARGS` in-process (the model loads once per test session)."""
-
-    def _run(*args: str, stdin: bytes | None = None) -> Result:
-        if stdin is not None:
-            r, w = os.pipe()
-            os.write(w, stdin)
-            os.close(w)
-            monkeypatch.setattr(sys, "stdin", os.fdopen(r, "r"))
-        capfdbinary.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capfdbinary.readouterr()
-        return Result(code, out, err.decode("utf-8", "replace"))
-
-    return _run
 
 
 def _gold_words(gold: list[dict[str, Any]]) -> set[str]:

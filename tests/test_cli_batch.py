@@ -7,15 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from phiguard.errors import DetectionError
-from phiguard_cli.main import main
 
 NOTES = [
     "Pt Carlos Salazar seen 11/12/2011 by Dr. Sarkar.",
@@ -23,35 +20,6 @@ NOTES = [
     'He said "fine, thanks",\nthen left with his wife Ana Ruiz on 3/4/2011.',
     "No PHI in this one: vitals stable, 500 mg given.",
 ]
-
-
-class Result:
-    def __init__(self, code: int, out: bytes, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-    @property
-    def text(self) -> str:
-        return self.out.decode("utf-8")
-
-
-@pytest.fixture()
-def run(capfdbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch) -> Any:
-    def _run(*args: str, stdin: bytes | None = None) -> Result:
-        if stdin is not None:
-            r, w = os.pipe()
-            os.write(w, stdin)
-            os.close(w)
-            monkeypatch.setattr(sys, "stdin", os.fdopen(r, "r"))
-        capfdbinary.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capfdbinary.readouterr()
-        return Result(code, out, err.decode("utf-8", "replace"))
-
-    return _run
 
 
 def _jsonl(path: Path, n: int) -> list[dict[str, Any]]:
