@@ -238,3 +238,20 @@ def test_dynamodb_store_round_trip_and_raw_layout(
     for word in _gold_words(sample_gold):
         if len(word) > 3 and not word.isdigit():
             assert word not in raw and word.encode() not in blob
+
+
+def test_dry_run_prices_comprehend_without_calling_or_touching_the_vault(
+    run: Any, phiguard_home: Path, dev_notes: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    from phiguard.packing import estimate_cost
+
+    notes = [n["text"] for n in dev_notes[:300]]
+    src = tmp_path / "notes.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(notes)))
+    r = run("deid", "--backend", "comprehend", "--dry-run", "--jsonl", str(src))
+    assert r.code == 0, r.err
+    est = estimate_cost(notes)
+    assert f"one request per note: {est.requests_unpacked} DetectPHI request(s)" in r.text
+    assert f"packed (default):     {est.requests_packed} DetectPHI request(s)" in r.text
+    assert est.requests_unpacked >= 5 * est.requests_packed
+    assert not phiguard_home.exists(), "a dry run opens no vault and creates no key"

@@ -255,14 +255,8 @@ def transform_command(
     mask/deid run through `phiguard.batch` with `--workers`; `pipeline` is the command's
     Deidentifier (built from the options when not given). reid runs `op` per record.
     """
-    jsonl, as_csv = bool(opts.get("jsonl_mode")), bool(opts.get("csv_mode"))
-    if jsonl and as_csv:
-        raise ConfigError("--jsonl and --csv cannot be used together")
-    mode = "csv" if as_csv else "jsonl" if jsonl else "plain"
-    pattern = opts.get("glob_pattern") or {"csv": "*.csv", "jsonl": "*.jsonl"}.get(mode, "*.txt")
-    sources = expand_inputs(list(opts.get("files") or ()), pattern)
-    inputs = Inputs(sources)
-    field, id_field, fmt = opts.get("field") or "text", opts.get("id_field") or "id", opts["fmt"]
+    mode, sources, inputs, field, id_field = _job(opts)
+    fmt = opts["fmt"]
     if mode == "csv" and len(sources) > 1 and opts.get("out") is None:
         raise InputError("several CSV inputs need --out DIR (each keeps its own header)")
     if mode == "plain":
@@ -296,6 +290,52 @@ def transform_command(
             f"{report.failed} of {report.done + report.failed} record(s) failed and were "
             "not written (listed above)"
         )
+
+
+def _job(opts: dict[str, Any]) -> tuple[str, list[Source], Inputs, str, str]:
+    """Input mode (plain/jsonl/csv), the expanded sources, and the note/id fields."""
+    jsonl, as_csv = bool(opts.get("jsonl_mode")), bool(opts.get("csv_mode"))
+    if jsonl and as_csv:
+        raise ConfigError("--jsonl and --csv cannot be used together")
+    mode = "csv" if as_csv else "jsonl" if jsonl else "plain"
+    pattern = opts.get("glob_pattern") or {"csv": "*.csv", "jsonl": "*.jsonl"}.get(mode, "*.txt")
+    sources = expand_inputs(list(opts.get("files") or ()), pattern)
+    return mode, sources, Inputs(sources), opts.get("field") or "text", opts.get("id_field") or "id"
+
+
+def _note_items(inputs: Inputs, mode: str, field: str, id_field: str) -> Iterator[Item]:
+    """Every note of every input as an Item whose context is (source, text)."""
+    for src in inputs.sources:
+        if mode == "plain":
+            text = inputs.text(src)
+            yield Item(src.name, text, (src, text))
+        elif mode == "jsonl":
+            for _, rec in jsonl_records(inputs, src, field):
+                text = rec.get(field) or ""
+                yield Item(rec.get(id_field), text, (src, text))
+        else:
+            head, rows = csv_rows(inputs, src, field, id_field)
+            for lineno, row in rows:
+                rid = row[head.id_column] if row and head.id_column is not None else None
+                text = row[head.column] if row else ""
+                yield Item(rid or f"{src.name}:{lineno}", text, (src, text))
+
+
+def dry_run(opts: dict[str, Any]) -> None:
+    """Print what a Comprehend Medical run over these inputs would cost; call nothing."""
+    from phiguard.packing import estimate_cost
+
+    mode, _, inputs, field, id_field = _job(opts)
+    _validate(inputs, mode, field, id_field)
+    est = estimate_cost([i.text for i in _note_items(inputs, mode, field, id_field)])
+    click.echo(
+        f"{est.notes} note(s), {est.characters} characters\n"
+        f"one request per note: {est.requests_unpacked} DetectPHI request(s), "
+        f"{est.units_unpacked} billed unit(s)\n"
+        f"packed (default):     {est.requests_packed} DetectPHI request(s), "
+        f"{est.units_packed} billed unit(s) "
+        f"({est.request_reduction:.1f}x fewer requests, {est.unit_reduction:.2f}x fewer units)"
+    )
 
 
 def _validate(inputs: Inputs, mode: str, field: str, id_field: str) -> int:
@@ -419,33 +459,11 @@ def detect_command(opts: dict[str, Any], d: Deidentifier) -> None:
     """
     from phiguard import batch
 
-    jsonl, as_csv = bool(opts.get("jsonl_mode")), bool(opts.get("csv_mode"))
-    if jsonl and as_csv:
-        raise ConfigError("--jsonl and --csv cannot be used together")
-    mode = "csv" if as_csv else "jsonl" if jsonl else "plain"
-    pattern = opts.get("glob_pattern") or {"csv": "*.csv", "jsonl": "*.jsonl"}.get(mode, "*.txt")
-    sources = expand_inputs(list(opts.get("files") or ()), pattern)
-    inputs = Inputs(sources)
-    field, id_field, fmt = opts.get("field") or "text", opts.get("id_field") or "id", opts["fmt"]
+    mode, sources, inputs, field, id_field = _job(opts)
+    fmt = opts["fmt"]
     show = bool(opts.get("show_text"))
     total = _validate(inputs, mode, field, id_field)
     single_note = mode == "plain" and len(sources) == 1
-
-    def items() -> Iterator[Item]:
-        for src in inputs.sources:
-            if mode == "plain":
-                text = inputs.text(src)
-                yield Item(src.name, text, (src, text))
-            elif mode == "jsonl":
-                for _, rec in jsonl_records(inputs, src, field):
-                    text = rec.get(field) or ""
-                    yield Item(rec.get(id_field), text, (src, text))
-            else:
-                head, rows = csv_rows(inputs, src, field, id_field)
-                for lineno, row in rows:
-                    rid = row[head.id_column] if row and head.id_column is not None else None
-                    text = row[head.column] if row else ""
-                    yield Item(rid or f"{src.name}:{lineno}", text, (src, text))
 
     outputs = Outputs(opts.get("out"), sources, phi=show, single=True)
     out = outputs.for_source(sources[0])
@@ -455,7 +473,8 @@ def detect_command(opts: dict[str, Any], d: Deidentifier) -> None:
     try:
         if mode == "plain" and fmt == "json" and not single_note:
             out.write(b"[\n")
-        for r in batch.detect_many(items(), d, workers=workers, max_tps=opts.get("max_tps")):
+        notes = _note_items(inputs, mode, field, id_field)
+        for r in batch.detect_many(notes, d, workers=workers, max_tps=opts.get("max_tps")):
             if not r.ok and single_note:
                 raise _reraise(r.error)
             report.record(r)

@@ -18,7 +18,7 @@ from phiguard.logs import configure_logging
 from phiguard.pipeline import Deidentifier
 from phiguard.spans import PhiType, Span
 from phiguard.transform import MaskStyle, mask
-from phiguard_cli.driver import detect_command, transform_command
+from phiguard_cli.driver import detect_command, dry_run, transform_command
 from phiguard_cli.options import (
     auditor,
     consistent_option,
@@ -28,6 +28,13 @@ from phiguard_cli.options import (
     vault_and_sealer,
     vault_keys,
     vault_options,
+)
+
+dry_run_option = click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Comprehend: print the DetectPHI requests and billed units this run would take, "
+    "with and without packing; send nothing.",
 )
 
 
@@ -48,8 +55,11 @@ def cli(debug: bool, quiet: bool) -> None:
 @click.option(
     "--show-text", is_flag=True, help="Include each span's text in the output (it is PHI)."
 )
+@dry_run_option
 def detect(**opts: Any) -> None:
     """Print PHI spans (offsets, type, score, source) found in FILES (or stdin)."""
+    if opts["dry_run"]:
+        return dry_run(opts)
     detect_command(opts, deidentifier(opts))
 
 
@@ -63,8 +73,11 @@ def detect(**opts: Any) -> None:
     show_default=True,
     help="'hash': '#' per character; 'label': [TYPE].",
 )
+@dry_run_option
 def mask_command(**opts: Any) -> None:
     """Mask PHI for good: '#' for every character, or [TYPE] labels."""
+    if opts["dry_run"]:
+        return dry_run(opts)
     d = deidentifier(opts)
 
     def op(text: str) -> tuple[str, dict[str, Any]]:
@@ -79,8 +92,11 @@ def mask_command(**opts: Any) -> None:
 @detector_options
 @vault_options
 @consistent_option
+@dry_run_option
 def deid(**opts: Any) -> None:
     """Replace PHI with salted SHA3-256 tokens; store the originals encrypted in the vault."""
+    if opts["dry_run"]:
+        return dry_run(opts)
     vault, sealer, pseudonymizer = vault_keys(opts, writer=True)
     d = deidentifier(opts, vault, sealer)
     d.pseudonymizer = pseudonymizer
