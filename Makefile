@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 SHARED ?= ../shared
 DEMO   := demo-out
 
-.PHONY: install demo test test-spark lint typecheck eval bench bench-pipeline clean
+.PHONY: install demo test test-spark lint typecheck eval bench bench-detect bench-pipeline clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,7 +54,10 @@ typecheck: $(STAMP)
 eval: $(STAMP)
 	$(VENV)/bin/phiguard eval $(SHARED)/eval/physionet-dev.jsonl $(SHARED)/samples/ed_summary.gold.json --targets
 
-bench: $(STAMP)
+# Both benchmarks (about 30 min): detector speed and accuracy vs Presidio, then the pipeline.
+bench: bench-detect bench-pipeline
+
+bench-detect: $(STAMP)
 	$(PY) benchmarks/bench_detect.py --gold $(SHARED)/eval/physionet-dev.jsonl
 
 # mask/deid throughput, workers 1 and 2, sqlite and dynamodb, vs Presidio (20-30 min).
