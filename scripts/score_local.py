@@ -32,7 +32,42 @@ def load(args: argparse.Namespace) -> list[dict[str, Any]]:
         gold = json.loads(SAMPLE_GOLD.read_text())
         return [{"id": gold["id"], "text": SAMPLE.read_text(), "spans": gold["spans"]}]
     recs = [json.loads(line) for line in Path(args.data).read_text().splitlines() if line.strip()]
-    return recs[: args.limit] if args.limit else recs
+    recs = recs[: args.limit] if args.limit else recs
+    if args.resurrogate is not None:
+        recs = resurrogated(recs, args.data, args.resurrogate)
+    return recs
+
+
+def resurrogated(recs: list[dict[str, Any]], data: str, seed: int) -> list[dict[str, Any]]:
+    """The notes with NAME/LOCATION words swapped for fresh ones (score_synthetic.resurrogate)."""
+    here = Path(__file__).resolve().parent
+    sys.path.insert(0, str(here))
+    sys.path.insert(0, str(here.parent / "src"))
+    import score_synthetic
+    import synth_notes
+
+    from phiguard.evaluation import GoldRecord, GoldSpan
+
+    gold = [
+        GoldRecord(
+            r["id"],
+            r["text"],
+            tuple(
+                GoldSpan(g["start"], g["end"], g["label"], g.get("orig_label", g["label"]))
+                for g in sorted(r["spans"], key=lambda g: (g["start"], g["end"]))
+            ),
+        )
+        for r in recs
+    ]
+    out = score_synthetic.resurrogate(gold, seed, synth_notes.load_exclusions(data))
+    return [
+        {
+            "id": r.id,
+            "text": r.text,
+            "spans": [{"start": g.start, "end": g.end, "label": g.label} for g in r.spans],
+        }
+        for r in out
+    ]
 
 
 def baseline_spans(texts: Iterable[str], model: str) -> Iterator[list[tuple[int, int, str, str]]]:
@@ -80,6 +115,12 @@ def main() -> int:
     ap.add_argument("--threshold", type=float, default=0.0)
     ap.add_argument("--baseline", action="store_true", help="Presidio's default AnalyzerEngine")
     ap.add_argument("--show", choices=["misses", "fps", "both"])
+    ap.add_argument(
+        "--resurrogate",
+        type=int,
+        metavar="SEED",
+        help="swap the NAME/LOCATION words for fresh ones first (as score_synthetic.py does)",
+    )
     ap.add_argument("--drop-source", action="append", default=[], help="ignore spans from source")
     args = ap.parse_args()
 

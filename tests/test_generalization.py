@@ -29,7 +29,9 @@ LABELS = {"NAME", "DATE", "LOCATION", "PHONE", "AGE", "ID", "OTHER"}
 # but 0.90 is the least a detector that generalizes should reach here. It is deliberately not
 # "today's value minus a margin" (a regression guard): it fails until the miss patterns in the
 # doc are fixed; then raise it to the measured value minus ~0.02 (seed-to-seed spread ~0.015).
-RECALL_FLOOR = 0.90
+# Raised 2026-11-24 22:45 UTC: this set measured 0.967 (dev 0.992, dev re-surrogated 0.994 at
+# seed 20261124 and 0.979-0.983 at seeds not used for tuning), so the floor is 0.967 - 0.02.
+RECALL_FLOOR = 0.947
 
 
 def _load_generator() -> ModuleType:

@@ -136,6 +136,11 @@ def test_measurements_times_and_doses_are_not_phi(detector: LocalDetector, text:
         ("admitted 9/3/97 from the ER", "9/3/97"),
         ("repair of aneurysm on July 2nd, coiling on 7-8", "July 2nd"),
         ("repair of aneurysm on July 2nd, coiling on 7-8", "7-8"),
+        ("admitted nov 9 after a fall at home", "nov 9"),
+        ("clinic appt may 21st at 1400", "may 21st"),
+        ("blood cx'd 2/2, no growth", "2/2"),
+        ("hx ptca 4/04 and cholecystectomy 2009", "4/04"),
+        ("hx ptca 4/04 and cholecystectomy 2009", "2009"),
     ],
 )
 def test_clinical_date_forms_are_found(detector: LocalDetector, text: str, needle: str) -> None:
@@ -166,6 +171,49 @@ def test_names_found_from_context_in_any_case(
     assert covered(text, detector.detect(text), needle, "NAME")
 
 
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("Seen this am by Dr. Hope, plan unchanged.", "Hope"),
+        ("Mr Tolliver resting comfortably overnight.", "Tolliver"),
+        ("SOCIAL: WIFE MARSH AND NIECE CARVER IN TODAY.", "MARSH"),
+        ("SOCIAL: WIFE MARSH AND NIECE CARVER IN TODAY.", "CARVER"),
+        ("dusty quintero is a 64 yo man admitted with chf", "dusty quintero"),
+        ("DRAIN STRIPPED. K. OLIVIA IN TO CHECK SITE.", "K. OLIVIA"),
+        ("distal pulses by doppler. o'dowd quang aware.", "o'dowd quang"),
+        ("cultures sent.\nPATEL GROVER RN\n", "PATEL GROVER"),
+        ("Sister is the proxy - Pike Hunter who lives nearby.", "Pike Hunter"),
+        ("HR 140s, Dr. k pryce at bedside.", "k pryce"),
+        ("sbp goal under 140 per k pryce.", "k pryce"),
+        ("Pt's name is TROTTER, ELLA; goes by Dotty.", "Dotty"),
+        ("Left a message for Nakamura about the meeting.", "Nakamura"),
+        ("CXR DONE, FORD MD TO SEE.", "FORD"),
+        ("case mgmt to call, contacted Quimby re placement", "Quimby"),
+        ("K+ 5.9 REPEATED. L. HARPER AWARE, WILL RECHECK.", "L. HARPER"),
+        ("FAMILY MEETING MOVED (HARPER IS AWAY) TO FRIDAY.", "HARPER"),
+        ("social: son will arrived with pt this am.", "will"),
+        ("Resting quietly, family updated.\nTolliver Pike\n", "Tolliver Pike"),
+    ],
+)
+def test_more_name_cues(detector: LocalDetector, text: str, needle: str) -> None:
+    assert covered(text, detector.detect(text), needle, "NAME")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tube feeds held, s/p Whipple last week.",
+        "Will keep NP and face mask on overnight.",
+        "to go by cuff pressures once the a-line is out.",
+        "Daughter, Friends in to visit after resident rounds.",
+    ],
+)
+def test_eponyms_and_plain_words_after_cues_are_not_names(
+    detector: LocalDetector, text: str
+) -> None:
+    assert flagged(text, detector.detect(text), "NAME") == set()
+
+
 def test_clinical_vocabulary_is_not_read_as_names(detector: LocalDetector) -> None:
     text = (
         "Pt to ED with SOB and AFIB. MAE, PERRL, A&Ox3. Foley draining, Lasix given, "
@@ -193,6 +241,47 @@ def test_clinical_vocabulary_is_not_read_as_names(detector: LocalDetector) -> No
 )
 def test_places_are_found(detector: LocalDetector, text: str, needle: str) -> None:
     assert covered(text, detector.detect(text), needle)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("FIRST DEGREE BLOCK ON PELHAM 6 WITH RATE 50S", "PELHAM"),
+        ("Plan: Ortega 3 when bed ready.", "Ortega"),
+        ("PLAN TRANSFER TO OSWALDO 6 ADVANCE DIET AS TOLERATED", "OSWALDO"),
+        ("? increase beta blocker, west quillby 4", "west quillby"),
+        ("REPORT GIVEN TO MICU/ZORVILLE/CCU STAFF", "ZORVILLE"),
+        ("ADMITTED FROM UNIVERSITY OF PELHAM MEDICAL YESTERDAY", "UNIVERSITY OF PELHAM"),
+        ("SCREENED BY TILLY MARSH REHAB THIS AM", "TILLY MARSH"),
+        ("works at quint-hale memorial as a nurse", "quint-hale"),
+        ("PRESENTED TO U OF FORD MED CENTER ON 3/14", "U OF FORD"),
+        ("OLD FILMS FROM QUARRYTON, MD ARE PENDING", "QUARRYTON"),
+        ("Has been accepted by St. Fern for rehab.", "St. Fern"),
+        ("SOCIAL: owns a farm in Pelzerville, widowed.", "Pelzerville"),
+        ("ADDENDUM- DAUGHER FROM ZORVILLE CALLED", "ZORVILLE"),
+        ("RETIRED, NOW LIVING WITH SON IN LAKE ODESSA.", "LAKE ODESSA"),
+        ("PT SENT TO THE PELHAM CAMPUS FOR MRI.", "PELHAM"),
+        ("78 YO ADMITTED TO QUARRY HOSPIATAL AFTER A FALL.", "QUARRY"),
+        ("TX'D FROM TOLLIVER ADVENTIST HOSP VIA AMBULANCE", "TOLLIVER ADVENTIST"),
+    ],
+)
+def test_wards_facilities_and_towns_from_context(
+    detector: LocalDetector, text: str, needle: str
+) -> None:
+    assert covered(text, detector.detect(text), needle)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "on day 2 of antibiotics, grade 2 edema, to level 3 precautions",
+        "transferred from outside hospital; will need cardiac rehab",
+        "received lasix before leaving prior medical center",
+        "lives in North Carolina with her son",
+    ],
+)
+def test_ward_and_place_rules_leave_plain_phrases(detector: LocalDetector, text: str) -> None:
+    assert flagged(text, detector.detect(text), "LOCATION") == set()
 
 
 @pytest.mark.parametrize(

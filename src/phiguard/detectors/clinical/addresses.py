@@ -47,6 +47,7 @@ _TOWN_STATE = re.compile(
 )
 _AMBIGUOUS_STATES = frozenset({"MD", "PA", "ME", "OR", "IN", "OK", "HI", "DE", "LA", "MS", "CO"})
 _ORIGIN_CUE = re.compile(r"(?i)(?:lives|living|from|in|to|at|near|resides|moved)\s*$")
+_CUE_IN_MATCH = re.compile(r"(?i)\b(?:from|in|to|at|near)[ \t]+(?=\S)")
 _NOT_STREET_WORD = re.compile(r"\b(?:WAY|FOLEY|TIMES|X|UNITS?|MG|CC|ML|L|PM|AM|HR|HRS)\b", re.I)
 
 
@@ -79,17 +80,19 @@ def find_addresses(text: str, lex: Lexicon, upper: bool = False) -> list[Span]:
         out.append(span(m.start(1), m.end(1), PhiType.ADDRESS, GOOD, "address-street"))
     for m in _TOWN_STATE.finditer(text):
         code = text[m.end() - 2 : m.end()]
-        first_word = m.group(1).split()[0].lower()
-        cued = bool(_ORIGIN_CUE.search(text, max(0, m.start() - 12), m.start()))
+        start = m.start(1)
+        # "OLD FILMS FROM QUARRYTON, MD": the place starts after a cue word inside the match
+        for w in _CUE_IN_MATCH.finditer(m.group(1)):
+            start = m.start(1) + w.end()
+        first_word = text[start : m.end(1)].split()[0].lower()
+        cued = bool(_ORIGIN_CUE.search(text, max(0, start - 12), start))
         if first_word in FUNCTION_WORDS or first_word in lex.clinical:
             continue
         if lex.is_name_word(first_word) and not cued:
             continue  # "Smith, NY" could be a name and a credential-like code
-        if code in _AMBIGUOUS_STATES and not _ORIGIN_CUE.search(
-            text, max(0, m.start() - 12), m.start()
-        ):
+        if code in _AMBIGUOUS_STATES and not cued:
             continue
-        out.append(span(m.start(1), m.end(1), PhiType.LOCATION, FAIR, "address-town-state"))
+        out.append(span(start, m.end(1), PhiType.LOCATION, FAIR, "address-town-state"))
     for m in _CITY_STATE_ZIP.finditer(text):
         out.append(span(m.start(), m.end(), PhiType.ADDRESS, GOOD, "address-city-zip"))
     return out

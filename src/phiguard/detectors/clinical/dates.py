@@ -51,6 +51,7 @@ _YEAR_ALWAYS = re.compile(
 )
 _YEAR_CUED = re.compile(
     r"\b(?:in|since|year|of|s/p|hx|history|dx|diagnosed|pmh|pmhx|mi|ami|cabg|cva|tia|ptca|pci"
+    r"|[a-z]+ectomy|[a-z]+otomy|[a-z]+ostomy|[a-z]+plasty|tkr|thr|tka|tha"
     r"|stent|avr|mvr|redo|repair|surgery|resection|ablation|cardioversion|mva|nqwmi|imi"
     r"|x\s?\d|"
     rf"{_MONTH}),?\s+((?:19|20)\d\d)(?![\w%/:-]|\.\d)",
@@ -86,14 +87,25 @@ _VENT = re.compile(
     r"|fio2|pressure support|ac|prvc|\d+x\d+)\b|\d%[\s,]*(?:&\s*)?$"
 )
 _WORD_AFTER = re.compile(r"[ \t]+[a-z]")
+# Lower-case month abbreviations that are also words: "dec" (decrease), "may", "mar", "aug".
+_WORD_MONTHS = frozenset({"dec", "may", "mar", "aug", "march"})
+_ORDINAL_IN = re.compile(r"\d(?:st|nd|rd|th)\b|\d{4}")
+_MONTH_CUE_BEFORE = re.compile(
+    r"(?i)\b(?:admitted|adm|appt|appointment|since|until|on|osh|d/c|dc'd|d/c'd|dated|from)\s*$"
+)
 _MONTH_WORD = re.compile(rf"(?i)\b{_MONTH}\b")
 _PAIN = re.compile(
     r"(?i)pain|\bcp\b|angina|discomfort|pressure|ache|aching|scale|rated|rates|rating|relief|#\d"
 )
-_STRONG_DATE_CUE = re.compile(r"(?i)(?:since|admitted|adm|dated|until|on)\s*$")
+_STRONG_DATE_CUE = re.compile(
+    r"(?i)(?:since|admitted|adm|dated|until|on|post|s/p|cx'd|cultured|appt|d/c)\s*$"
+)
 _FRACTIONS = frozenset({(1, 2), (1, 3), (1, 4), (2, 3), (3, 4), (2, 2)})
 _PREV_WORD = re.compile(r"([A-Za-z][\w/:]*)\W*$")
-_DATE_CUE = re.compile(r"(?:on|since|from|until|dated|admitted|adm|of|@)\s*$", re.IGNORECASE)
+_DATE_CUE = re.compile(
+    r"(?:on|since|from|until|dated|admitted|adm|of|@|post|s/p|cx'd|cultured|appt)\s*$",
+    re.IGNORECASE,
+)
 
 
 def _valid_md(m: int, d: int) -> bool:
@@ -138,6 +150,7 @@ def find_dates(text: str) -> list[Span]:
         if (
             mo == dy
             and mo <= 5
+            and not m.group(2).startswith("0")  # "3/03" is a date; settings are not padded
             and not _STRONG_DATE_CUE.search(text[max(0, m.start() - 16) : m.start()])
         ):
             continue  # "5/5" is a ventilator setting or muscle strength far more often than May 5
@@ -161,7 +174,13 @@ def find_dates(text: str) -> list[Span]:
         w = word.group()
         if w.islower() and not has_digit:
             continue  # "dec", "aug" (augmentation), "may", "march" in lower case are words
-        if w.islower() and len(w) <= 4 and _WORD_AFTER.match(text, m.end()):
+        if (
+            w.islower()
+            and w in _WORD_MONTHS
+            and _WORD_AFTER.match(text, m.end())
+            and not _ORDINAL_IN.search(m.group())
+            and not _MONTH_CUE_BEFORE.search(text, max(0, m.start() - 14), m.start())
+        ):
             continue  # "nc 02 dec from 4->2": a decrease, not December 2nd
         if not has_digit and (len(w) <= 4 or w.lower() in {"march", "june"}):
             continue  # a bare "Aug", "May" or "March" is too ambiguous alone

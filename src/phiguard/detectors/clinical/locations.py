@@ -18,7 +18,7 @@ from phiguard.spans import PhiType, Span
 # "Medical Center" are part of the proper name and kept in the span; bare nouns are not.
 _HEADS = words(
     """hospital hosp hospitals clinic rehab house campus infirmary memorial institute center
-    centre ctr manor nh snf ltac ltach vamc va vah er ew"""
+    centre ctr manor nh snf ltac ltach vamc va vah er ew hospiatal hosptial hospitol hopsital"""
 )
 # Words that join the facility noun after them: "Medical Center", "Heart Center", "Med Ctr".
 _DESIGNATORS = words("medical med heart health cancer rehab rehabilitation")
@@ -35,7 +35,9 @@ _PLACE_PREFIX = words(
     "north south east west new port fort ft lake mount mt san santa los las el la glen point"
 )
 # Heads after which a person's or town's name is the facility's name ("HURLEY HOUSE")...
-_NAMED_HEADS = words("hospital hosp memorial manor rehab nh house")
+_NAMED_HEADS = words(
+    "hospital hosp memorial manor rehab nh house campus hospiatal hosptial hospitol hopsital"
+)
 # ...unless the head is used as a plain noun: "long hospital stay", "hospital course".
 _HEAD_AS_NOUN = words("stay stays course admission admissions bed beds policy visit room days")
 _DRUG_FORM = words("oral tablet tablets tab tabs capsule capsules cap caps mg po dose")
@@ -44,7 +46,7 @@ _CENTER = frozenset({"center", "centre", "ctr"})
 _CUE_VERBS = words(
     """transfer transferred transfered transfering transferring trans tx tx'd txd txr xfer sent
     admitted adm readmitted came come comes went go goes going return returned returning
-    discharged d/c'd dc'd accepted medflight medflighted flown flew fly flying arrived
+    discharged d/c'd dc'd accepted excepted medflight medflighted flown flew fly flying arrived
     arrives presented recieved received referred screened followed lives living live lived
     resides resident works worked working retired moved visiting vacation taken brought
     transported transport seen"""
@@ -52,9 +54,9 @@ _CUE_VERBS = words(
 _PREPS = frozenset({"to", "from", "at", "in", "into", "@", "on"})
 # "daughter flying in from X", "friend here from X": family and travel words cue "from"
 _FROM_CUES = words(
-    """daughter daughters son sons family wife husband sister brother friend friends mother
-    father niece nephew cousin relatives flying fly arrive arriving arrived drove driving
-    visiting visit here moved"""
+    """daughter daughters daugher dtr dtrs son sons family wife husband sister brother friend
+    friends mother father niece nephew cousin relatives flying fly arrive arriving arrived drove
+    driving visiting visit here moved"""
 )
 # Generic words inside place names: "Ocean City", "Myrtle Beach", "Glen Burnie Heights".
 _PLACE_WORDS = words(
@@ -76,6 +78,37 @@ _AFTER_UNIT = words(
     """when today tonight tomorrow this in on at once after if or and step cv for with w from
     to until via west east north south"""
 )
+# Words before a lone number that are not ward names: "on day 2", "grade 3", "to level 4".
+_NOT_WARD = words(
+    """day days week weeks hour hours hr hrs min minute minutes grade stage level type class step
+    phase times page line lines liter liters room bed pod floor unit units side bay x score
+    number no dose doses point points cycle cycles round rounds gen generation degree parts
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday"""
+)
+# After the number of a ward the note was moved to: "MOVED TO OSWALDO 6 ADVANCE DIET".
+_AFTER_NUMBER_NOT_WARD = words(
+    """mg mcg g gm kg l lpm ml cc u units unit times x hrs hr hours days minutes min pm am mm cm
+    liters liter tabs puffs amps doses %"""
+)
+# Places where people do things: "owns a farm in X", "the parish in X".
+_PLACE_NOUNS = words(
+    """church bakery store shop restaurant business school college farm office company
+    factory mill plant parish synagogue temple mosque"""
+)
+# Words before "medical center" that say which one, not its name: "prior medical center".
+_NOT_FACILITY_NAME = words(
+    """prior previous outside local another other nearby same different new old area closest
+    nearest home their his her your our"""
+)
+_TWO_WORD_STATES = frozenset(
+    tuple(x.split("_"))
+    for x in words(
+        """north_carolina south_carolina north_dakota south_dakota new_york new_jersey
+        new_mexico new_hampshire west_virginia rhode_island"""
+    )
+)
+_UNITS = words("micu sicu ccu csru ticu nicu picu cvicu ccu icu msicu ficu")
 _GAP_OK = re.compile(r"^[ \t]*$|^\.[ \t]*$|^-$")
 
 
@@ -143,6 +176,36 @@ class LocationRules:
             return False
         nxt = _NEXT_WORD.match(note.text, num.end)
         return nxt is None or nxt.group(1).lower() in _AFTER_UNIT
+
+    def _loose_unit(self, note: Note, j: int) -> bool:
+        """Token j is followed by a lone digit and then a word or the end of the line, without
+        the strict look-ahead of `_unit_number` (used after "transfer to")."""
+        toks = note.tokens
+        if j + 1 >= len(toks):
+            return False
+        num = toks[j + 1]
+        if not (num.text.isdigit() and len(num.text) == 1) or num.start == toks[j].end:
+            return False
+        if self._unit_number(note, j):
+            return True
+        if j + 2 >= len(toks) or note.text[num.end : toks[j + 2].start] not in (" ", "  "):
+            return False
+        return toks[j + 2].text.isalpha() and toks[j + 2].low not in _AFTER_NUMBER_NOT_WARD
+
+    def _ward_word(self, tok: Token) -> bool:
+        """Could name a ward: a dictionary name or town ("PELHAM 6", "marisol 3")."""
+        low, lex = tok.low, self.lex
+        return (
+            len(low) >= 3
+            and tok.text.isalpha()
+            and (lex.is_name_word(low) or low in lex.us_cities or low in lex.world_cities)
+            and low not in lex.clinical
+            and low not in FUNCTION_WORDS
+            and low not in _NOT_WARD
+            and low not in _ROOMS
+            and low not in _HEADS
+            and low not in lex.states
+        )
 
     def _extend(self, note: Note, i: int, limit: int = 3, loose: bool = False) -> int:
         """Index after the place name starting at token i (continues over name-ish words);
@@ -227,10 +290,23 @@ class LocationRules:
                 ):
                     i0 -= 1
                 j = i0
+                named_run = 0  # name words taken right before the head: "TILLY MARSH REHAB"
                 while j > 0 and i0 - j < 4 and _GAP_OK.match(_gap(note, toks[j - 1], toks[j])):
                     prev = toks[j - 1]
                     if prev.low == "s" and j >= 3 and toks[j - 2].text in "'’":
                         j -= 2  # possessive: "St Walter's Nursing Home"
+                        continue
+                    if (  # "VOSS-PARRY ELDON REHAB", "quint-hale memorial"
+                        prev.text == "-"
+                        and j < i0
+                        and j >= 2
+                        and toks[j - 2].end == prev.start
+                        and prev.end == toks[j].start
+                        and toks[j - 2].text[0].isalpha()
+                        and toks[j - 2].low not in self.lex.clinical
+                        and toks[j - 2].low not in FUNCTION_WORDS
+                    ):
+                        j -= 2
                         continue
                     if (
                         prev.low == "of"
@@ -245,7 +321,15 @@ class LocationRules:
                         and len(prev.low) > 1
                     )
                     named = (  # "HURLEY HOUSE", "Mack Memorial": facilities named after people
-                        j == i0
+                        (
+                            j == i0
+                            or (
+                                j == i0 - 1
+                                and len(prev.low) >= 3
+                                # "POPE ADVENTIST HOSP", "TILLY MARSH REHAB"
+                                and (named_run == 1 or toks[j].low in self.lex.facility_stems)
+                            )
+                        )
                         and self.lex.is_name_word(prev.low)
                         and prev.low not in self.lex.clinical
                         and prev.low not in FUNCTION_WORDS
@@ -254,16 +338,23 @@ class LocationRules:
                             not self.lex.is_word(prev.low)
                             or (self._capital_word(note, prev) and toks[i].text[0].isupper())
                             or (low in _NAMED_HEADS and nxt_low not in _HEAD_AS_NOUN)
+                            or (  # "FORD MED CENTER"
+                                i0 < i
+                                and (note.upper or note.lower or prev.text[0].isupper())
+                                and prev.low not in _NOT_FACILITY_NAME
+                            )
                         )
                     )
-                    city = (  # "MANILA HOSPITAL", "bowie hosp"
+                    city = (  # "MANILA HOSPITAL", "bowie hosp", "B OF X MED CENTER"
                         j == i0
                         and (prev.low in self.lex.us_cities or prev.low in self.lex.world_cities)
-                        and low in _NAMED_HEADS
+                        and (low in _NAMED_HEADS or i0 < i)
                         and nxt_low not in _HEAD_AS_NOUN
                         and prev.low not in FUNCTION_WORDS
                         and prev.low not in self.lex.clinical
                     )
+                    if named:
+                        named_run += 1
                     if (
                         named
                         or city
@@ -314,6 +405,7 @@ class LocationRules:
                             and (
                                 not self.lex.is_common(nxt.low)
                                 or (k + 1 < n and toks[k + 1].text in "'’")  # "St Hope's"
+                                or (tok.text in ("St", "Saint") and self._capital_word(note, nxt))
                             )
                         )
                     )
@@ -342,12 +434,44 @@ class LocationRules:
                     verb = city or (
                         self._capital_word(note, cand) and not self.lex.is_word(cand.low)
                     )
-                if cand.low in _PLACE_PREFIX and (verb or residence) and j + 1 < n:
+                if (  # "in Lake Odessa", "FROM NEW ZORVILLE": a place prefix and a name
+                    cand.low in _PLACE_PREFIX
+                    and not (verb or residence)
+                    and low in ("in", "from", "at")
+                    and j + 1 < n
+                    and _GAP_OK.match(_gap(note, cand, toks[j + 1]))
+                ):
+                    follow = toks[j + 1]
+                    if (
+                        follow.text.isalpha()
+                        and len(follow.text) >= 3
+                        and follow.low not in self.lex.clinical
+                        and follow.low not in FUNCTION_WORDS
+                        and (cand.low, follow.low) not in _TWO_WORD_STATES
+                        and (
+                            note.upper
+                            or note.lower
+                            or (cand.text[0].isupper() and follow.text[0].isupper())
+                        )
+                        and (
+                            not self.lex.is_common(follow.low)
+                            or follow.low in self.lex.us_cities
+                            or self.lex.is_name_word(follow.low)
+                        )
+                    ):
+                        out.append(span(cand.start, follow.end, PhiType.LOCATION, FAIR, "loc-cue"))
+                        continue
+                if (
+                    cand.low in _PLACE_PREFIX
+                    and (verb or residence)
+                    and j + 1 < n
+                    and (cand.low, toks[j + 1].low) not in _TWO_WORD_STATES
+                ):
                     follow = toks[j + 1]
                     if follow.text[0].isalpha() and (
                         follow.text[0].isupper() or not self.lex.is_word(follow.low)
                     ):
-                        end = self._extend(note, j + 1, limit=2, loose=True)
+                        end = self._extend(note, j + 1, limit=3, loose=True)
                         out.append(
                             span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-cue")
                         )
@@ -355,6 +479,7 @@ class LocationRules:
                 if (
                     residence
                     and cand.low not in _HOUSING
+                    and not (j + 1 < n and (cand.low, toks[j + 1].low) in _TWO_WORD_STATES)
                     and cand.text[0].isalpha()
                     and (cand.low not in FUNCTION_WORDS and cand.low not in self.lex.clinical)
                 ):
@@ -418,4 +543,95 @@ class LocationRules:
                 and (note.upper or note.lower or tok.text[0].isupper() or not self.lex.is_word(low))
             ):
                 out.append(span(tok.start, tok.end, PhiType.LOCATION, FAIR, "loc-unit"))
-        return out
+            # 5. a ward named after a person or town: "ON PELHAM 6 WITH", "Plan: Ortega 3",
+            # "sent to marisol 3 ambulating", "west quillby 4"
+            prev_tok = toks[i - 1] if i else None
+            if prev_tok is not None and (note.upper or note.lower or tok.text[0].isupper()):
+                moved = prev_tok.low == "to" and bool(
+                    {t.low for t in toks[max(0, i - 4) : i - 1]} & _CUE_VERBS
+                )
+                if (
+                    self._ward_word(tok)
+                    and (prev_tok.low in ("to", "on", "from", "or") or prev_tok.text == ":")
+                    and (self._unit_number(note, i) or (moved and self._loose_unit(note, i)))
+                ):
+                    out.append(span(tok.start, tok.end, PhiType.LOCATION, FAIR, "loc-ward"))
+            if prev_tok is not None and (
+                low in _PLACE_PREFIX
+                and i + 1 < n
+                and (
+                    note.upper
+                    or note.lower
+                    or tok.text[0].isupper()
+                    or not self.lex.is_common(toks[i + 1].low)
+                )
+                and toks[i + 1].text.isalpha()
+                and len(toks[i + 1].text) >= 3
+                and toks[i + 1].low not in self.lex.clinical
+                and toks[i + 1].low not in FUNCTION_WORDS
+                and toks[i + 1].low not in _NOT_WARD | _ROOMS | _HEADS
+                and _GAP_OK.match(_gap(note, tok, toks[i + 1]))
+                and self._unit_number(note, i + 1)
+            ):
+                out.append(span(tok.start, toks[i + 1].end, PhiType.LOCATION, FAIR, "loc-ward"))
+            # 6. a ward between unit names: "MICU/X/CCU"
+            if tok.text == "/" and i + 1 < n and toks[i + 1].start == tok.end:
+                k = i + 1
+                while k < n and k - i <= 2 and toks[k].text.isalpha():
+                    k += 1
+                run = toks[i + 1 : k]
+                before_unit = i > 0 and toks[i - 1].end == tok.start and (toks[i - 1].low in _UNITS)
+                after_unit = (
+                    k + 1 < n
+                    and toks[k].text == "/"
+                    and toks[k].start == toks[k - 1].end
+                    and toks[k + 1].low in _UNITS
+                )
+                if (
+                    run
+                    and (before_unit or after_unit)
+                    and (k >= n or toks[k].text == "/" or not toks[k].text.isalnum())
+                    and all(
+                        t.low not in self.lex.clinical
+                        and t.low not in FUNCTION_WORDS
+                        and len(t.text) >= 3
+                        for t in run
+                    )
+                ):
+                    out.append(span(run[0].start, run[-1].end, PhiType.LOCATION, FAIR, "loc-ward"))
+            # 7. "University of X"
+            if (
+                low in ("university", "univ")
+                and i + 2 < n
+                and toks[i + 1].low == "of"
+                and toks[i + 2].text[0].isalpha()
+                and toks[i + 2].low not in FUNCTION_WORDS
+                and toks[i + 2].low not in self.lex.clinical
+            ):
+                end = self._extend(note, i + 2, limit=2)
+                while end > i + 3 and toks[end - 1].low in _DESIGNATORS | _HEADS:
+                    end -= 1  # "University of X Medical Center": the designator is not PHI
+                out.append(span(tok.start, toks[end - 1].end, PhiType.LOCATION, GOOD, "loc-univ"))
+            # 8. "owns a farm in X", "the parish in X": a Title-case place after a place noun
+            if (
+                low == "in"
+                and i + 1 < n
+                and {t.low for t in toks[max(0, i - 3) : i]} & _PLACE_NOUNS
+                and (
+                    self._capital_word(note, toks[i + 1])
+                    or (note.upper and not self.lex.is_common(toks[i + 1].low))
+                )
+                and toks[i + 1].low not in self.lex.clinical
+                and toks[i + 1].low not in FUNCTION_WORDS
+                and len(toks[i + 1].text) >= 3
+            ):
+                end = self._extend(note, i + 1, limit=2)
+                out.append(
+                    span(toks[i + 1].start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-in")
+                )
+        # a state is not PHI under Safe Harbor: "North Carolina" alone names no town
+        return [
+            s
+            for s in out
+            if tuple(note.text[s.start : s.end].lower().split()) not in _TWO_WORD_STATES
+        ]

@@ -49,8 +49,44 @@ _NOT_AFTER_ROLE = words(
     called calling phoned paged feels felt wants wanted needs present arrived left took brought
     gave given given spoke speaks talked discussed reports reported concerned involved very
     also just still now then today tonight tomorrow yesterday later already well good ill sick
-    bedside unit floor room staff member members mother father brother sister wife husband"""
+    bedside unit floor room staff member members mother father brother sister wife husband
+    friends family visitors rounds round both all works working worked"""
 )
+# What follows a relative's name: "son Carver in today", "wife Tolliver and son".
+_POST_NAME = words(
+    """in and at here lives living lived visited visiting called calls phoned is was has will
+    came comes states stated aware updated asking asked who would wants brought staying stayed
+    arrived left spoke"""
+)
+_PLACE_NOUNS = words(
+    "heart medical med health center centre river lake park general street st road hall house"
+)
+# Words that go before "MD" and are not names: "HOUSE MD", "covering MD", "night MD".
+_NOT_BEFORE_MD = words(
+    """house staff team resident intern fellow attending covering primary night day floor unit
+    outside home family private new old on-call oncall call cardiology renal surgery surgical
+    medical micu ccu sicu icu neuro consult consulting admitting referring evening morning"""
+)
+# What follows a patient's name after "Mr"/"Mrs": "MR QUILL SLEPT", "mrs pike is".
+_PATIENT_VERBS = words(
+    """had has is was remains remained slept sleeps resting rested tolerated tolerating denies
+    denied states stated continues continued received arrived returned came went became
+    appears appeared seems woke awoke awake alert asleep sleeping complains complained c/o
+    ambulated ambulating agitated pleasant comfortable"""
+)
+_CLINICIAN_VERBS = words("aware notified paged ordered updated")
+_MONTHS = words(
+    """january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday"""
+)
+# After a capitalised surname these make it an eponym: "Glasgow coma", "Whipple procedure".
+_EPONYM_NEXT = words(
+    """disease disease's syndrome sign signs maneuver manoeuvre position coma scale score
+    procedure operation test criteria collar catheter cath tube drain bag stockings stocking
+    hugger reflex reflexes phenomenon respirations breathing type classification fracture
+    repair needle pump balloon valve filter line port boots"""
+)
+_AGE_UNITS = words("yo y yr yrs year years yof yom")
 _WEAK_TITLES = words("mr ms miss rabbi pastor reverend rev")
 _GENUS = words("aureus coli faecalis faecium pneumoniae epidermidis difficile albicans")
 
@@ -118,6 +154,41 @@ class NameRules:
         ):
             return True  # "daughter Fisher": Title-case surnames that are also words
         return self._capital(note, tok) and len(low) >= 3 and not self.lex.is_common(low)
+
+    def _before_verb(self, note: Note, j: int) -> bool:
+        """After a relation word, a dictionary name that is also a word ("SON CARVER IN
+        TODAY", "wife tolliver and"), when what follows is what follows a name."""
+        toks, lex = note.tokens, self.lex
+        tok = toks[j]
+        low = tok.low
+        if low == "will" and j + 1 < len(toks):  # "SON WILL IN TODAY", not "son will call"
+            return toks[j + 1].low in (
+                "in",
+                "and",
+                "called",
+                "phoned",
+                "visited",
+                "here",
+                "arrived",
+                "came",
+            )
+        if (
+            not self._alpha(tok)
+            or len(low) < 3
+            or not (lex.is_name_word(low) or self._capital(note, tok))
+            or low in _NOT_AFTER_ROLE
+            or low in FUNCTION_WORDS
+            or low in lex.clinical
+            or low in _ROLES | _TITLES | _CREDENTIALS
+            or j + 1 >= len(toks)
+        ):
+            return False
+        nxt = toks[j + 1]
+        if nxt.text.isdigit() and len(nxt.text) == 3:  # "SON QUILL 555-0143"
+            return True
+        if nxt.text in (",", ".", ")", "(", ";", "&", "-"):
+            return nxt.text != "." or nxt.start == tok.end
+        return nxt.low in _POST_NAME
 
     def _followed_by_name(self, note: Note, tok: Token) -> bool:
         """The next word is a dictionary name that is no English word ("... garcia")."""
@@ -242,26 +313,78 @@ class NameRules:
             if nxt < n and toks[nxt].text == "." and toks[nxt].start == tok.end:
                 nxt += 1
             # title: "Dr. Okafor", "DR PELLEGRINI", "dr. o'malley", "Drs Abara and Lund"
-            if low in _TITLES and nxt < n and toks[nxt].low not in _AFTER_TITLE_NOT:
+            # "Dr. May", "Mr. Will": a Title-case dictionary name after a written-out title
+            cap_name = (
+                nxt < n
+                and tok.text[0].isupper()
+                and (nxt > i + 1 or tok.text in ("Mr", "Mrs", "Ms", "Dr"))
+                and self._capital(note, toks[nxt])
+                and len(toks[nxt].text) >= 2
+                and self.lex.is_name_word(toks[nxt].low)
+                and toks[nxt].low not in self.lex.clinical
+                and toks[nxt].low not in _ROLES | _TITLES | _CREDENTIALS
+            )
+            bare_initial = (  # "Dr. t pryce": "t" is also a function word
+                nxt + 1 < n
+                and len(toks[nxt].text) == 1
+                and toks[nxt].text.isalpha()
+                and toks[nxt].low not in ("a", "i")
+                and note.text[toks[nxt].end : toks[nxt + 1].start] == " "
+                and self.lex.is_name_word(toks[nxt + 1].low)
+                and toks[nxt + 1].low not in self.lex.clinical | FUNCTION_WORDS
+            )
+            # "DR WILL." / "Dr May,": a name that is also a function word, then punctuation
+            word_name = (
+                nxt + 1 < n
+                and low in ("dr", "doctor")
+                and toks[nxt].low in ("will", "may", "hope", "mark", "bill", "april", "june")
+                and toks[nxt + 1].text in (".", ",", ")", ";")
+            )
+            if (
+                low in _TITLES
+                and nxt < n
+                and (toks[nxt].low not in _AFTER_TITLE_NOT or cap_name or bare_initial or word_name)
+            ):
                 # "MR" and "MS" are also mitral regurgitation and mental status / morphine
-                weak = low in _WEAK_TITLES
+                weak = low in _WEAK_TITLES and not cap_name
                 if weak and nxt > i + 1 and low in ("mr", "ms") and toks[nxt].text[0].isalpha():
                     # "Mr. Shepherd": with a period it is a title unless an ordinary word
                     # follows ("severe MR. Arrived to CCU")
                     weak = not (
                         toks[nxt].low in self.lex.last or not self.lex.is_word(toks[nxt].low)
                     )
-                first_ok = self._alpha(toks[nxt]) and (not weak or self._namey(note, toks[nxt]))
+                first_ok = self._alpha(toks[nxt]) and (
+                    not weak or self._namey(note, toks[nxt]) or cap_name
+                )
                 got = (
                     self._take(note, nxt, first_ok) if first_ok or self._initial(note, nxt) else []
                 )
+                if (
+                    got in ([], [nxt])
+                    and len(toks[nxt].text) == 1
+                    and toks[nxt].text.isalpha()
+                    and nxt + 1 < n
+                    and note.text[toks[nxt].end : toks[nxt + 1].start] == " "
+                    and self._alpha(toks[nxt + 1])
+                    and len(toks[nxt + 1].text) >= 2
+                    and toks[nxt + 1].low not in FUNCTION_WORDS
+                    and toks[nxt + 1].low not in self.lex.clinical
+                ):  # "Dr. k pryce", "DR J OKORO": an initial without its period
+                    got = [nxt, *self._take(note, nxt + 1, True)]
                 mark(got, STRONG, "name-title")
                 if got:
                     k = got[-1] + 1
                     if (
                         k + 1 < n
                         and toks[k].low in ("and", "&", "/")
-                        and self._namey(note, toks[k + 1])
+                        and (
+                            self._namey(note, toks[k + 1])
+                            or (
+                                self._capital(note, toks[k + 1])
+                                and self.lex.is_name_word(toks[k + 1].low)
+                                and toks[k + 1].low not in self.lex.clinical
+                            )
+                        )
                     ):
                         mark(self._take(note, k + 1, True), GOOD, "name-title")
             # role or relation: "son rob", "NP JOANNA", "caseworker Ines Vukovic"
@@ -278,7 +401,11 @@ class NameRules:
                     continue  # "RT" is also "right": "RT BASE"
                 if (
                     j < n
-                    and (self._role_name(note, toks[j]) if pro else self._cued(note, toks[j]))
+                    and (
+                        self._role_name(note, toks[j])
+                        if pro
+                        else (self._cued(note, toks[j]) or self._before_verb(note, j))
+                    )
                     and not (
                         low in ("pa", "rn", "np", "ho", "md", "other")
                         and not self._role_name(note, toks[j])
@@ -305,6 +432,7 @@ class NameRules:
                 seq: list[int] = []
                 while j >= 0 and len(seq) < 4:
                     t = toks[j]
+                    line_first = j == 0 or "\n" in note.text[toks[j - 1].end : t.start]
                     if (
                         seq
                         and self._alpha(t)
@@ -312,6 +440,7 @@ class NameRules:
                         and toks[seq[-1]].low in self.lex.first
                         and toks[seq[-1]].low not in self.lex.last
                         and t.low not in self.lex.first
+                        and not (line_first and t.low in self.lex.last)  # "PRYCE MELODY RN"
                     ):
                         break  # names run First [Middle] Last: nothing before the first name
                     if t.text == "-" and seq and j > 0 and toks[j - 1].end == t.start:
@@ -350,6 +479,28 @@ class NameRules:
                             for k in seq
                         )
                         or all(self._capital(note, toks[k]) for k in seq)
+                        or (  # "FORD MD TO SEE", "hale md called"
+                            len(seq) == 1
+                            and low in ("md", "np", "pa")
+                            and self.lex.is_name_word(toks[seq[0]].low)
+                            and toks[seq[0]].low not in _NOT_BEFORE_MD
+                            and len(toks[seq[0]].text) >= 3
+                            and after in _AFTER_NAME | {"called", "to", "paged", "notified"}
+                            and (
+                                seq[0] == 0
+                                or toks[seq[0] - 1].text in (",", ".", ";", ":", "(")
+                                or "\n" in note.text[toks[seq[0] - 1].end : toks[seq[0]].start]
+                            )
+                        )
+                        or (  # "PATEL GROVER RN" alone on its line: a signature
+                            len(seq) >= 2
+                            and all(self.lex.is_name_word(toks[k].low) for k in seq)
+                            and (
+                                min(seq) == 0
+                                or "\n" in note.text[toks[min(seq) - 1].end : toks[min(seq)].start]
+                            )
+                            and (i + 1 >= n or "\n" in note.text[tok.end : toks[i + 1].start])
+                        )
                         or (
                             any(toks[k].low in self.lex.first for k in seq)
                             and any(not self.lex.is_word(toks[k].low) for k in seq)
@@ -358,7 +509,22 @@ class NameRules:
                 ):
                     mark(seq, GOOD, "name-credential")
             # initial + surname after "per"/"by": "per B. TREMBLAY", "by C. OKAFOR"
-            if self._initial(note, i) and tok.low not in ("r", "l") and self._alpha(toks[i + 2]):
+            if (
+                self._initial(note, i)
+                and self._alpha(toks[i + 2])
+                and (  # "R." and "L." are right/left unless a plain dictionary name follows
+                    tok.low not in ("r", "l")
+                    or (
+                        self.lex.is_name_word(toks[i + 2].low)
+                        and (
+                            not self.lex.is_word(toks[i + 2].low)
+                            # "L. QUILL AWARE": a name word, then what follows a clinician
+                            or (i + 3 < n and toks[i + 3].low in _CLINICIAN_VERBS)
+                        )
+                        and toks[i + 2].low not in self.lex.clinical
+                    )
+                )
+            ):
                 sur = toks[i + 2]
                 before = toks[i - 1].low if i else ""
                 namey = self._namey(note, sur) or sur.low in self.lex.last
@@ -378,6 +544,11 @@ class NameRules:
                             i + 3 < n
                             and toks[i + 3].low in _AFTER_NAME
                             and (sur.low in self.lex.last or not self.lex.is_common(sur.low))
+                        )
+                        or (
+                            i + 3 < n
+                            and toks[i + 3].low in _CLINICIAN_VERBS
+                            and self.lex.is_name_word(sur.low)
                         )
                         or (i + 3 < n and toks[i + 3].low in _CREDENTIALS)
                     )
@@ -442,8 +613,14 @@ class NameRules:
             if (
                 0 < i < n - 1
                 and toks[i - 1].text == "("
-                and low in self.lex.first
-                and not self.lex.is_word(low)
+                and self.lex.is_name_word(low)
+                and (
+                    not self.lex.is_word(low)
+                    or (i >= 2 and toks[i - 2].low in ("person", "contact", "proxy", "hcp"))
+                    or toks[i + 1].low in ("is", "was")  # "(QUILL IS AWAY)"
+                )
+                and low not in self.lex.clinical | FUNCTION_WORDS
+                and len(low) >= 3
                 and low not in self.lex.clinical
                 and (toks[i + 1].text == ")" or toks[i + 1].low in ("is", "was", "will"))
             ):
@@ -454,7 +631,15 @@ class NameRules:
                 and i + 2 < n
                 and len(toks[i + 1].text) == 1
                 and toks[i + 1].text.isalpha()
-                and (toks[i + 1].text.isupper() or not self.lex.is_word(toks[i + 2].low))
+                and (
+                    toks[i + 1].text.isupper()
+                    or not self.lex.is_word(toks[i + 2].low)
+                    or (  # "per k pryce.": a lower-case initial, a name and the end of a clause
+                        toks[i + 1].low not in ("a", "i", "o")
+                        and note.text[toks[i + 2].end : toks[i + 2].end + 1]
+                        in ("", ".", ",", ";", ")", "\n")
+                    )
+                )
                 and self.lex.is_name_word(toks[i + 2].low)
                 and toks[i + 2].low not in self.lex.clinical
                 and self._adjacent(note, toks[i + 1], toks[i + 2])
@@ -465,7 +650,10 @@ class NameRules:
                 len(tok.text) == 1
                 and tok.text.isupper()
                 and i + 2 < n
-                and tok.text not in ("I", "A", "O", "L", "R", "C", "X", "S", "M")
+                and (
+                    tok.text not in ("I", "A", "O", "L", "R", "C", "X", "S", "M")
+                    or (tok.text in ("L", "R") and not self.lex.is_word(toks[i + 1].low))
+                )
                 and toks[i + 1].low in self.lex.last
                 and toks[i + 1].low not in self.lex.clinical
                 and len(toks[i + 1].text) >= 3
@@ -495,12 +683,66 @@ class NameRules:
                 and self.lex.is_name_word(toks[i + 1].low)
             ):
                 mark(self._take(note, i + 1, True), FAIR, "name-per")
+            if (
+                low in ("contacts", "contacted", "contact")
+                and i + 1 < n
+                and self.lex.is_name_word(toks[i + 1].low)
+                and not self.lex.is_common(toks[i + 1].low)
+                and toks[i + 1].low not in self.lex.clinical | FUNCTION_WORDS | _ROLES
+            ):
+                mark(self._take(note, i + 1, True), FAIR, "name-talk")
+            if (  # "MR QUILL SLEPT WELL", "mrs pike had": a weak title, a name and a verb
+                low in ("mr", "mrs", "ms")
+                and i + 2 < n
+                and i + 1 not in hits
+                and self._alpha(toks[i + 1])
+                and len(toks[i + 1].text) >= 3
+                and self.lex.is_name_word(toks[i + 1].low)
+                and toks[i + 1].low not in self.lex.clinical | FUNCTION_WORDS | _ROLES
+                and (low != "ms" or not self.lex.is_common(toks[i + 1].low))  # mental status
+                and (
+                    toks[i + 2].low in _PATIENT_VERBS
+                    or (toks[i + 2].low.endswith("ed") and len(toks[i + 2].low) >= 5)
+                )
+            ):
+                mark([i + 1], GOOD, "name-title")
+            if (  # "goes by Dotty", "prefers to be called BUD"
+                low in ("by", "called")
+                and i >= 2
+                and toks[i - 1].low in ("goes", "be")
+                and (toks[i - 1].low != "be" or toks[i - 2].low in ("to", "prefers"))
+                and i + 1 < n
+                and self._alpha(toks[i + 1])
+                and len(toks[i + 1].text) >= 2
+                and toks[i + 1].low not in FUNCTION_WORDS | self.lex.clinical | _ROLES
+                and (
+                    self.lex.is_name_word(toks[i + 1].low)
+                    or not self.lex.is_word(toks[i + 1].low)
+                    or self._capital(note, toks[i + 1])
+                )
+            ):
+                mark([i + 1], GOOD, "name-nickname")
             if low in _TALK and i + 2 < n and toks[i + 1].low in ("with", "to", "w"):
                 t = toks[i + 2]
-                if (
-                    t.low in self.lex.first
-                    and not self.lex.is_common(t.low)
-                    and t.low not in self.lex.clinical
+                plain_name = (
+                    (t.low in self.lex.first and not self.lex.is_common(t.low))
+                    or (self.lex.is_name_word(t.low) and not self.lex.is_word(t.low))
+                ) and t.low not in self.lex.clinical | FUNCTION_WORDS | _ROLES
+                if plain_name or (
+                    self.lex.is_name_word(t.low)
+                    and t.low not in self.lex.clinical | FUNCTION_WORDS | _ROLES | _NOT_AFTER_ROLE
+                    and len(t.text) >= 3
+                    and i + 3 < n
+                    and (
+                        # "spoke with Quist Pryce, who": two Title-case names
+                        (
+                            self._capital(note, t)
+                            and self._capital(note, toks[i + 3])
+                            and self.lex.is_name_word(toks[i + 3].low)
+                        )
+                        # "talked with quist from case management"
+                        or toks[i + 3].low in ("from", "re", "regarding", "about", "who")
+                    )
                 ):
                     mark(self._take(note, i + 2, True), FAIR, "name-talk")
             # capitalised dictionary first name mid-sentence in a mixed-case note: "Matteo";
@@ -518,6 +760,72 @@ class NameRules:
                 and note.text[toks[i - 1].end : tok.start].count("\n") == 0
             ):
                 mark([i], FAIR, "name-dictionary")
+            elif (
+                self._capital(note, tok)
+                and tok.text[1:].islower()
+                and len(low) >= 4
+                and low in self.lex.last
+                and low not in FUNCTION_WORDS
+                and low not in _MONTHS
+                and note.text[tok.end : tok.end + 1] not in ("'", "’")  # "Kussmaul's"
+                and not self.lex.is_word(low)
+                and low not in self.lex.clinical
+                and low not in self.lex.states
+                and low not in self.lex.us_cities
+                and low not in self.lex.world_cities
+                and low not in self.lex.facility_stems
+                and i > 0
+                and toks[i - 1].text not in (".", "\n", ":", "-")
+                and not note.text[max(0, tok.start - 4) : tok.start]
+                .lower()
+                .endswith(("s/p ", "sp "))
+                and note.text[toks[i - 1].end : tok.start].count("\n") == 0
+                and note.text[tok.end : tok.end + 1] != "-"  # "Cheyne-Stokes"
+                and (i + 1 >= n or toks[i + 1].low not in _EPONYM_NEXT)
+            ):  # "left a message for Okonjo": a Title-case surname mid-sentence
+                mark([i], FAIR, "name-dictionary")
+
+            # "o'dowd quang aware": two dictionary names, one no English word, then "aware"
+            if (
+                i + 2 < n
+                and toks[i + 2].low in _AFTER_FIRST | {"aware", "notified", "paged"}
+                and all(
+                    self._alpha(t)
+                    and len(t.text) >= 3
+                    and self.lex.is_name_word(t.low)
+                    and t.low not in self.lex.clinical
+                    and t.low not in FUNCTION_WORDS
+                    and t.low not in _ROLES
+                    for t in (tok, toks[i + 1])
+                )
+                and not (self.lex.is_word(low) and self.lex.is_word(toks[i + 1].low))
+                and self._adjacent(note, tok, toks[i + 1])
+            ):
+                mark([i, i + 1], FAIR, "name-pair")
+            # "dusty quintero is a 64 yo": the words opening a line before "is a <age>"
+            if (
+                low in ("is", "was")
+                and i > 0
+                and i + 3 < n
+                and toks[i + 1].low in ("a", "an")
+                and toks[i + 2].text.isdigit()
+                and toks[i + 3].low in _AGE_UNITS
+            ):
+                seq = []
+                k = i - 1
+                while k >= 0 and len(seq) < 3 and self._alpha(toks[k]):
+                    t = toks[k]
+                    if t.low in FUNCTION_WORDS or t.low in self.lex.clinical or t.low in _ROLES:
+                        break
+                    seq.append(k)
+                    k -= 1
+                at_line_start = k < 0 or "\n" in note.text[toks[k].end : toks[k + 1].start]
+                if (
+                    seq
+                    and (at_line_start or toks[k].text in (".", ":"))
+                    and any(self.lex.is_name_word(toks[x].low) for x in seq)
+                ):
+                    mark(seq, FAIR, "name-age")
 
         # a signature at the very end: "... 1400U/HR. SUSAN", "Mary Rueping"
         tail = [k for k in range(max(0, n - 3), n) if self._alpha(toks[k])]
@@ -526,13 +834,22 @@ class NameRules:
             line_start = note.text.rfind("\n", 0, toks[last].start) + 1
             line = [k for k in range(n) if toks[k].start >= line_start and self._alpha(toks[k])]
             if 1 <= len(line) <= 3 and all(
-                self._namey(note, toks[k]) or self._initial(note, k) for k in line
+                self._namey(note, toks[k])
+                or self._initial(note, k)
+                or (  # "Quill Pryce" alone on the last line
+                    len(line) >= 2
+                    and self._capital(note, toks[k])
+                    and self.lex.is_name_word(toks[k].low)
+                    and toks[k].low not in self.lex.clinical | FUNCTION_WORDS
+                )
+                for k in line
             ):
                 if any(self.lex.is_name_word(toks[k].low) for k in line):
                     mark(line, FAIR, "name-signature")
             elif (
-                toks[last].low in self.lex.first
+                (toks[last].low in self.lex.first or toks[last].low in self.lex.last)
                 and not self.lex.is_common(toks[last].low)
+                and toks[last].low not in self.lex.clinical
                 and (last > 0 and toks[last - 1].text == ".")
             ):
                 mark([last], FAIR, "name-signature")
@@ -561,6 +878,19 @@ class NameRules:
                         and t.low not in FUNCTION_WORDS
                     ):
                         hits[other] = (score, "name-hyphen")
+            nxt = k + 1
+            if (  # "proxy - Pike Hunter", "son, Okoro Chance": a Title-case name after a name
+                nxt < n
+                and nxt not in hits
+                and self._capital(note, toks[k])
+                and self._capital(note, toks[nxt])
+                and note.text[toks[k].end : toks[nxt].start] == " "
+                and self.lex.is_name_word(toks[nxt].low)
+                and toks[nxt].low not in self.lex.clinical
+                and toks[nxt].low not in _ROLES | _TITLES | _HEADS_NOT_NAMES | _PLACE_NOUNS
+                and toks[nxt].low not in FUNCTION_WORDS
+            ):
+                hits[nxt] = (FAIR, "name-grow")
             if k + 2 < n and toks[k + 1].low in ("and", "&"):
                 t = toks[k + 2]
                 if t.low in self.lex.first and not self.lex.is_word(t.low) and k + 2 not in hits:
