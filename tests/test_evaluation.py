@@ -315,7 +315,7 @@ def test_bad_gold_files(tmp_path: Path, name: str, content: str, message: str) -
 
 
 def test_missing_gold_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="gold file .*: file not found"):
+    with pytest.raises(InputError, match=r"gold file .*: file not found"):
         load_gold(tmp_path / "nope.jsonl")
     with pytest.raises(InputError, match="is a directory"):
         load_gold(tmp_path)

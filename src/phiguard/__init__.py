@@ -7,6 +7,7 @@ originals are kept encrypted in a vault for authorized re-identification.
     assert d.reidentify(out.text) == note
 """
 
+from phiguard.audit import Auditor
 from phiguard.crypto import Sealer
 from phiguard.detectors import Detector, get_detector
 from phiguard.errors import (
@@ -20,6 +21,7 @@ from phiguard.errors import (
 )
 from phiguard.keys import load_key
 from phiguard.pipeline import Deidentifier, DeidResult
+from phiguard.pseudonym import Pseudonymizer
 from phiguard.reid import reidentify
 from phiguard.resolve import Resolver, merge
 from phiguard.spans import PhiType, Span
@@ -29,6 +31,7 @@ from phiguard.vaults import Vault, VaultRecord, open_vault
 __version__ = "0.1.0"
 
 __all__ = [
+    "Auditor",
     "ConfigError",
     "DeidResult",
     "Deidentifier",
@@ -39,6 +42,7 @@ __all__ = [
     "MaskStyle",
     "PhiType",
     "PhiguardError",
+    "Pseudonymizer",
     "ReidentificationError",
     "Resolver",
     "Sealer",

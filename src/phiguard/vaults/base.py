@@ -40,3 +40,14 @@ class Vault(Protocol):
     def get(self, message_hash: str) -> list[VaultRecord]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class RotatableVault(Protocol):
+    """Optional: vaults that can list rows by sealing key, for a resumable local-key rotation.
+
+    Other optional capabilities, checked with isinstance: `phiguard.kms.KeyStore` (wrapped data
+    keys kept with the vault) and `phiguard.audit.AuditLog` (the re-identification audit trail).
+    """
+
+    def records_not_sealed_with(self, key_id: str, limit: int) -> list[VaultRecord]: ...

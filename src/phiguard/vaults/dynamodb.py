@@ -216,8 +216,10 @@ class _Target:
         if isinstance(cause, TableDoesNotExist):
             return missing
         if isinstance(cause, botocore.exceptions.ClientError):
+            from phiguard.kms import error_code
+
             err = cause.response.get("Error", {})
-            code = str(err.get("Code", "Unknown"))
+            code = error_code(cause.response)  # also reads XML error bodies (moto's IAM layer)
             if code == "ResourceNotFoundException":
                 return missing
             if code in {"AccessDeniedException", "AccessDenied"}:
@@ -353,6 +355,30 @@ class DynamoDBVault:
         )
         return records
 
+    def records_not_sealed_with(self, key_id: str, limit: int) -> list[VaultRecord]:
+        """Up to `limit` items sealed by any key but `key_id` (for `phiguard vault rotate-key
+        --new-key-file`): a filtered, strongly consistent Scan from the start of the table, so
+        a rotation resumes where it stopped; each call reads the already-rotated part again.
+        """
+        self._check_open()
+        model = self._target.model
+        try:
+            items = list(model.scan(model.key_id != key_id, limit=limit, consistent_read=True))
+        except _AWS_ERRORS as exc:
+            raise self._target.error(exc, "scan", "dynamodb:Scan") from None
+        return [
+            VaultRecord(
+                item.message_hash,
+                item.token,
+                item.entity_type,
+                bytes(item.ciphertext),
+                item.key_id,
+                int(item.offset),
+                item.created_at,
+            )
+            for item in items[:limit]
+        ]
+
     def close(self) -> None:
         """Mark the vault closed; the pooled connection is shared by the cached Model class."""
         self._closed = True
@@ -370,12 +396,17 @@ class DynamoDBVault:
             raise VaultError("the DynamoDB vault is closed")
 
     def _dedupe(self, records: Sequence[VaultRecord]) -> list[VaultRecord]:
-        """Drop exact repeats: DynamoDB rejects a batch holding one key twice."""
+        """Drop repeats: DynamoDB rejects a batch holding one key twice.
+
+        With consistent pseudonyms two identical notes give the same keys, sealed with fresh
+        nonces (different ciphertexts) at the same offset: either copy opens to the same value,
+        so the later one is kept. A repeat at another offset or type is a bug and refused.
+        """
         seen: dict[tuple[str, str], VaultRecord] = {}
         for r in records:
             key = (r.message_hash, r.token)
             prior = seen.get(key)
-            if prior is not None and prior != r:
+            if prior is not None and (prior.offset, prior.type) != (r.offset, r.type):
                 raise VaultError(
                     f"two different records for token {r.token[:12]}… of message "
                     f"{r.message_hash[:12]}… in one put; tokens must be unique per message"

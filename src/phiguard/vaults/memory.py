@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from phiguard.audit import AuditRecord
+from phiguard.kms import WrappedKey
 from phiguard.vaults.base import VaultRecord
 
 
@@ -12,6 +14,8 @@ class MemoryVault:
 
     def __init__(self) -> None:
         self._rows: dict[str, dict[str, VaultRecord]] = {}
+        self._keys: dict[str, WrappedKey] = {}
+        self._audit: list[AuditRecord] = []
 
     def put(self, records: Sequence[VaultRecord]) -> None:
         for r in records:
@@ -22,3 +26,25 @@ class MemoryVault:
 
     def close(self) -> None:
         pass
+
+    def put_wrapped_key(self, key: WrappedKey, *, if_absent: bool = False) -> bool:
+        if if_absent and key.key_id in self._keys:
+            return False
+        self._keys[key.key_id] = key
+        return True
+
+    def get_wrapped_key(self, key_id: str) -> WrappedKey | None:
+        return self._keys.get(key_id)
+
+    def wrapped_keys(self) -> list[WrappedKey]:
+        return list(self._keys.values())
+
+    def append_audit(self, record: AuditRecord) -> None:
+        self._audit.append(record)
+
+    def audit_records(self) -> list[AuditRecord]:
+        return list(self._audit)
+
+    def records_not_sealed_with(self, key_id: str, limit: int) -> list[VaultRecord]:
+        rows = (r for m in self._rows.values() for r in m.values() if r.key_id != key_id)
+        return [r for _, r in zip(range(limit), rows, strict=False)]

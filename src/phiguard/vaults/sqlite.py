@@ -1,16 +1,20 @@
 """The embedded default vault: one SQLite file, written in WAL mode with full fsync.
 
 `put` commits one transaction per call, so a killed process leaves either all rows of a
-message or none of them.
+message or none of them. The same file holds the KMS-wrapped data keys (`keys`) and the
+append-only re-identification audit trail (`audit`), so they travel and are backed up together.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from phiguard.audit import AuditRecord
 from phiguard.errors import VaultError
+from phiguard.kms import WrappedKey
 from phiguard.vaults.base import VaultRecord
 
 SCHEMA = """
@@ -24,6 +28,31 @@ CREATE TABLE IF NOT EXISTS vault (
     created_at   TEXT NOT NULL,
     PRIMARY KEY (message_hash, token)
 ) WITHOUT ROWID;
+"""
+
+# Created on every open (readers too: they append audit records). Idempotent.
+EXTRA_SCHEMA = """
+CREATE TABLE IF NOT EXISTS keys (
+    key_id     TEXT PRIMARY KEY,
+    kms_key_id TEXT NOT NULL,
+    wrapped    BLOB NOT NULL,
+    purpose    TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    at             TEXT NOT NULL,
+    actor          TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    message_hashes TEXT NOT NULL,
+    n_values       INTEGER NOT NULL,
+    session        TEXT NOT NULL,
+    host           TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
 COLUMNS = "message_hash, token, type, ciphertext, key_id, offset, created_at"
@@ -48,6 +77,7 @@ class SQLiteVault:
                 self._conn.executescript(SCHEMA)
             elif not self._has_table():
                 raise VaultError(f"{self.path} is not a phiguard vault")
+            self._conn.executescript(EXTRA_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise VaultError(f"cannot open vault {self.path}: {exc}") from None
         if create:
@@ -90,3 +120,78 @@ class SQLiteVault:
 
     def close(self) -> None:
         self._conn.close()
+
+    # -- key store (phiguard.kms.KeyStore) -----------------------------------------------------
+
+    def put_wrapped_key(self, key: WrappedKey, *, if_absent: bool = False) -> bool:
+        verb = "INSERT OR IGNORE" if if_absent else "INSERT OR REPLACE"
+        try:
+            cur = self._conn.execute(
+                f"{verb} INTO keys (key_id, kms_key_id, wrapped, purpose, created_at) "
+                "VALUES (?,?,?,?,?)",
+                (key.key_id, key.kms_key_id, key.wrapped, key.purpose, key.created_at),
+            )
+        except sqlite3.Error as exc:
+            raise VaultError(f"cannot store a wrapped key in {self.path}: {exc}") from None
+        return cur.rowcount == 1
+
+    def get_wrapped_key(self, key_id: str) -> WrappedKey | None:
+        rows = self._select_keys("WHERE key_id = ?", (key_id,))
+        return rows[0] if rows else None
+
+    def wrapped_keys(self) -> list[WrappedKey]:
+        return self._select_keys("", ())
+
+    def _select_keys(self, where: str, args: tuple[str, ...]) -> list[WrappedKey]:
+        try:
+            rows = self._conn.execute(
+                f"SELECT key_id, kms_key_id, wrapped, purpose, created_at FROM keys {where}", args
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise VaultError(f"cannot read wrapped keys from {self.path}: {exc}") from None
+        return [WrappedKey(*row) for row in rows]
+
+    # -- audit log (phiguard.audit.AuditLog) ---------------------------------------------------
+
+    def append_audit(self, record: AuditRecord) -> None:
+        try:
+            self._conn.execute(
+                "INSERT INTO audit (at, actor, action, message_hashes, n_values, session, host) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (
+                    record.at,
+                    record.actor,
+                    record.action,
+                    json.dumps(list(record.message_hashes)),
+                    record.values,
+                    record.session,
+                    record.host,
+                ),
+            )
+        except sqlite3.Error as exc:
+            raise VaultError(f"cannot write the audit log in {self.path}: {exc}") from None
+
+    def audit_records(self) -> list[AuditRecord]:
+        try:
+            rows = self._conn.execute(
+                "SELECT at, actor, action, message_hashes, n_values, session, host "
+                "FROM audit ORDER BY id"
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise VaultError(f"cannot read the audit log in {self.path}: {exc}") from None
+        return [
+            AuditRecord(at, actor, action, tuple(json.loads(mh)), n, session, host)
+            for at, actor, action, mh, n, session, host in rows
+        ]
+
+    # -- local key rotation (phiguard.keys.rotate_local_key) ------------------------------------
+
+    def records_not_sealed_with(self, key_id: str, limit: int) -> list[VaultRecord]:
+        """Up to `limit` rows sealed by any key but `key_id`: what a rotation has left to do."""
+        try:
+            rows = self._conn.execute(
+                f"SELECT {COLUMNS} FROM vault WHERE key_id != ? LIMIT ?", (key_id, limit)
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise VaultError(f"cannot read vault {self.path}: {exc}") from None
+        return [VaultRecord(*row) for row in rows]

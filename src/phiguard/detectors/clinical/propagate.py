@@ -22,9 +22,9 @@ def propagate(note: Note, found: list[Span], lex: Lexicon) -> list[Span]:
     for s in found:
         if s.type not in _PROPAGATE or s.score < 0.7:
             continue
-        for tok in note.tokens[note.index_at(s.start) :]:
-            if tok.start >= s.end:
-                break
+        tokens, i = note.tokens, note.index_at(s.start)  # no slicing: it copies the tail
+        while i < len(tokens) and tokens[i].start < s.end:
+            tok, i = tokens[i], i + 1
             low = tok.low
             if len(low) < 2 or not low[0].isalpha() or low in FUNCTION_WORDS:
                 continue

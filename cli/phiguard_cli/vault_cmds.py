@@ -1,0 +1,133 @@
+"""`phiguard vault rotate-key` and `phiguard vault audit`: parse, call the library, print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from phiguard.errors import ConfigError
+from phiguard.vaults import STORES, open_vault
+
+_store_options = [
+    click.option("--store", type=click.Choice(STORES), default="sqlite", show_default=True),
+    click.option(
+        "--vault", "vault_path", type=click.Path(), default=None, help="SQLite vault file."
+    ),
+    click.option("--table", default="phiguard-vault", show_default=True, help="DynamoDB table."),
+    click.option("--endpoint-url", default=None, help="DynamoDB endpoint."),
+    click.option("--region", default=None, help="AWS region."),
+    click.option("--profile", default=None, help="AWS profile."),
+]
+
+
+def _with_store(fn: Any) -> Any:
+    for option in reversed(_store_options):
+        fn = option(fn)
+    return fn
+
+
+def _open(opts: dict[str, Any]) -> Any:
+    return open_vault(
+        opts["store"],
+        path=opts.get("vault_path"),
+        table=opts.get("table"),
+        region=opts.get("region"),
+        endpoint_url=opts.get("endpoint_url"),
+        profile=opts.get("profile"),
+        create=False,
+    )
+
+
+@click.command("rotate-key")
+@_with_store
+@click.option(
+    "--kms-key-id",
+    default=None,
+    help="Re-wrap every stored data key under this KMS key (no value is re-encrypted).",
+)
+@click.option(
+    "--key-file",
+    type=click.Path(),
+    default=None,
+    help="The current local key (default: $PHIGUARD_KEY, else $PHIGUARD_HOME/key).",
+)
+@click.option(
+    "--new-key-file",
+    type=click.Path(),
+    default=None,
+    help="Re-encrypt every value to this local key (created 0600 if absent; resumable).",
+)
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=500, show_default=True)
+def rotate_key_command(**opts: Any) -> None:
+    """Rotate vault keys: re-wrap KMS data keys, or re-encrypt values to a new local key."""
+    from phiguard.keys import generate_key, read_key_file, write_key_file
+    from phiguard.kms import KmsKeyring, key_store_for, open_keys
+
+    if bool(opts["kms_key_id"]) == bool(opts["new_key_file"]):
+        raise ConfigError("pass exactly one of --kms-key-id (re-wrap) or --new-key-file")
+    vault = _open(opts)
+    try:
+        aws: dict[str, str | None] = {
+            k: opts.get(k) for k in ("table", "region", "endpoint_url", "profile")
+        }
+        if opts["kms_key_id"]:
+            store = key_store_for(vault, **aws)
+            if store is None:
+                raise ConfigError(f"the {opts['store']} vault keeps no wrapped keys")
+            ring = KmsKeyring.for_aws(store, region=opts["region"], profile=opts["profile"])
+            n = ring.rewrap(opts["kms_key_id"])
+            click.echo(f"re-wrapped {n} key(s) under {opts['kms_key_id']}", err=True)
+            return
+        from phiguard.keys import key_id, rotate_local_key
+
+        old, _ = open_keys(
+            vault,
+            writer=False,
+            key_file=opts["key_file"],
+            table=aws["table"],
+            region=aws["region"],
+            endpoint_url=aws["endpoint_url"],
+            profile=aws["profile"],
+        )
+        new_path = Path(opts["new_key_file"])
+        if not new_path.exists():  # an existing file is reused: that is how a run resumes
+            write_key_file(new_path, generate_key())
+        new_key = read_key_file(new_path)
+        n = rotate_local_key(vault, old, new_key, batch_size=opts["batch_size"])
+        click.echo(
+            f"re-encrypted {n} value(s) to key {key_id(new_key)}; use --key-file {new_path} "
+            "from now on and keep the old key until every backup has been rotated",
+            err=True,
+        )
+    finally:
+        vault.close()
+
+
+@click.command("audit")
+@_with_store
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def audit_command(**opts: Any) -> None:
+    """List the re-identification audit trail (who, when, which notes, how many values)."""
+    from phiguard.audit import open_audit_log, records_json
+
+    vault = _open(opts)
+    try:
+        aws = {k: opts.get(k) for k in ("table", "region", "endpoint_url", "profile")}
+        records = open_audit_log(vault, **aws).audit_records()
+    finally:
+        vault.close()
+    if opts["fmt"] == "json":
+        click.echo(records_json(records), nl=False)
+        return
+    for r in records:
+        hashes = ",".join(h[:16] for h in r.message_hashes)
+        click.echo(f"{r.at}\t{r.actor}\t{r.action}\t{r.values} value(s)\t{hashes}\t{r.session}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(rotate_key_command)
+    group.add_command(audit_command)
