@@ -183,14 +183,9 @@ def deidentifier(
     )
 
 
-def vault_and_sealer(opts: dict[str, Any], *, writer: bool) -> tuple[Vault, Sealer]:
-    vault, sealer, _ = vault_keys(opts, writer=writer)
-    return vault, sealer
-
-
-def vault_keys(opts: dict[str, Any], *, writer: bool) -> tuple[Vault, Sealer, Pseudonymizer | None]:
-    """The vault, the Sealer and (with --consistent) the Pseudonymizer for these options."""
-    vault = open_vault(
+def open_store(opts: dict[str, Any], *, writer: bool) -> Vault:
+    """The vault named by --store and its options; readers never create one."""
+    return open_vault(
         opts["store"],
         path=opts.get("vault_path"),
         table=opts.get("table"),
@@ -199,6 +194,16 @@ def vault_keys(opts: dict[str, Any], *, writer: bool) -> tuple[Vault, Sealer, Ps
         profile=opts.get("profile"),
         create=writer,
     )
+
+
+def vault_and_sealer(opts: dict[str, Any], *, writer: bool) -> tuple[Vault, Sealer]:
+    vault, sealer, _ = vault_keys(opts, writer=writer)
+    return vault, sealer
+
+
+def vault_keys(opts: dict[str, Any], *, writer: bool) -> tuple[Vault, Sealer, Pseudonymizer | None]:
+    """The vault, the Sealer and (with --consistent) the Pseudonymizer for these options."""
+    vault = open_store(opts, writer=writer)
     try:
         sealer, pseudonymizer = open_keys(
             vault,

@@ -8,7 +8,8 @@ from typing import Any
 import click
 
 from phiguard.errors import ConfigError
-from phiguard.vaults import STORES, open_vault
+from phiguard.vaults import STORES
+from phiguard_cli.options import open_store
 
 _store_options = [
     click.option("--store", type=click.Choice(STORES), default="sqlite", show_default=True),
@@ -29,15 +30,7 @@ def _with_store(fn: Any) -> Any:
 
 
 def _open(opts: dict[str, Any]) -> Any:
-    return open_vault(
-        opts["store"],
-        path=opts.get("vault_path"),
-        table=opts.get("table"),
-        region=opts.get("region"),
-        endpoint_url=opts.get("endpoint_url"),
-        profile=opts.get("profile"),
-        create=False,
-    )
+    return open_store(opts, writer=False)
 
 
 @click.command("rotate-key")

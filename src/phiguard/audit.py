@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from phiguard.errors import PhiguardError, VaultError
+from phiguard.kms import CompanionTable
 
 ACTION_REID = "reid"
 
@@ -125,21 +126,10 @@ class MemoryAuditLog:
         return list(self.records)
 
 
-class DynamoDBAuditLog:
+class DynamoDBAuditLog(CompanionTable):
     """Audit records in the companion table `<vault table>-audit` (hash key `AuditId`)."""
 
-    def __init__(
-        self,
-        vault_table: str,
-        *,
-        region: str | None = None,
-        endpoint_url: str | None = None,
-        profile: str | None = None,
-    ) -> None:
-        from phiguard.kms import aws_client
-
-        self.table = f"{vault_table}-audit"
-        self._client = aws_client("dynamodb", region, profile, endpoint_url)
+    suffix = "-audit"
 
     def append_audit(self, record: AuditRecord) -> None:
         from phiguard.kms import aws_errors, aws_failure

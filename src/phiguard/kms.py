@@ -202,8 +202,10 @@ def create_dynamodb_table(client: Any, name: str, hash_key: str) -> bool:
 # -- key stores --------------------------------------------------------------------------------
 
 
-class DynamoDBKeyStore:
-    """Wrapped keys in the companion table `<vault table>-keys` (hash key `KeyId`)."""
+class CompanionTable:
+    """A DynamoDB table beside the vault table, named `<vault table><suffix>`."""
+
+    suffix = ""
 
     def __init__(
         self,
@@ -213,8 +215,14 @@ class DynamoDBKeyStore:
         endpoint_url: str | None = None,
         profile: str | None = None,
     ) -> None:
-        self.table = f"{vault_table}-keys"
+        self.table = f"{vault_table}{self.suffix}"
         self._client = aws_client("dynamodb", region, profile, endpoint_url)
+
+
+class DynamoDBKeyStore(CompanionTable):
+    """Wrapped keys in the companion table `<vault table>-keys` (hash key `KeyId`)."""
+
+    suffix = "-keys"
 
     def put_wrapped_key(self, key: WrappedKey, *, if_absent: bool = False) -> bool:
         item = {
