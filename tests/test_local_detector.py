@@ -272,9 +272,46 @@ def test_wards_facilities_and_towns_from_context(
 
 
 @pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        # weak cues: procedures, meetings, agency staff (invented places and phrasing)
+        ("Her brother had bypass surgery at Quellby Fletcher. He is well.", "Quellby"),
+        ("Her brother had bypass surgery at Quellby Fletcher. He is well.", "Fletcher"),
+        ("family plans to attend the meeting at drummond \n\nresp: clear", "drummond"),
+        ("HOSPICE OPTIONS REVIEWED, SEEN BY HARTWELL NURSE THIS PM.", "HARTWELL"),
+        ("HOSPICE OPTIONS REVIEWED, SEEN BY ZOLLER-TANNER NURSE THIS PM.", "ZOLLER-TANNER"),
+        ("Fell while on vacation on the Quellby Marsh, seen in local ER", "Quellby"),
+        # lower-case places after transfer/travel cues in a mixed-case note
+        ("Summary done. Will transfer back to oslo drummond \nafter dialysis", "oslo drummond"),
+        ("Came in by ambulance from tanner ew overnight.", "tanner"),
+        ("social: widowed, lives in glen wyndham quellby near her son.", "glen wyndham quellby"),
+        # multi-word facility and town names
+        ("PLAN: EVALUATED BY DRUMMOND OSLO REHAB, AWAITING BED.", "DRUMMOND OSLO"),
+        ("PLAN: EVALUATED BY LISBON OSLO REHAB, AWAITING BED.", "LISBON OSLO"),
+        ("PLAN: EVALUATED BY TANNER NORTH WYNDHAM REHAB, AWAITING BED.", "TANNER NORTH WYNDHAM"),
+        ("OLD RECORDS REQUESTED FROM ZOLV HOSPITAL CARDIOLOGY.", "ZOLV"),
+        ("SON DROVE UP FROM THE OSLO EAST WYNDHAM AREA LAST NIGHT", "OSLO EAST WYNDHAM"),
+        ("TRANSFERRED TO BOLTON-WYNDHAM DRUMMOND FOR DIALYSIS", "BOLTON-WYNDHAM DRUMMOND"),
+        ("Social worker from Bolton Ward memorial called about placement.", "Bolton Ward"),
+        ("SON DROVE UP FROM THE CAPE WYNDHAM AREA LAST NIGHT", "CAPE WYNDHAM"),
+        ("SISTER FROM THATCHER PHONED TWICE, UPDATED BY RN", "THATCHER"),
+        ("social: retired teacher, lives in foley, husband at bedside", "foley"),
+        ("Stable overnight, ready to go back to Foley 4 today.", "Foley"),
+    ],
+)
+def test_places_after_weak_cues(detector: LocalDetector, text: str, needle: str) -> None:
+    assert covered(text, detector.detect(text), needle)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "on day 2 of antibiotics, grade 2 edema, to level 3 precautions",
+        "plan transfer back to floor tomorrow if stable",
+        "Seen by wound care nurse. Seen by the nurse again at noon.",
+        "fell while on vacation on the beach, seen in local ER",
+        "BIOPSY TAKEN FROM THE BILE DUCT. RESIDENT ABLE TO PLACE A-LINE.",
+        "DAUGHTER CAME FROM WORK, SON FROM HOME TO SPEAK WITH MD",
         "transferred from outside hospital; will need cardiac rehab",
         "received lasix before leaving prior medical center",
         "lives in North Carolina with her son",

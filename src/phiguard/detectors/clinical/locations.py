@@ -32,7 +32,7 @@ _ROLE_CUES = words("surgeon doctor physician team nurse coordinator cardiologist
 _KEEP_HEADS = words("memorial institute center centre ctr medical med manor va vamc vah")
 # First words of multi-word place names: "North Bradyport", "Port Kristin", "New Craig".
 _PLACE_PREFIX = words(
-    "north south east west new port fort ft lake mount mt san santa los las el la glen point"
+    "north south east west new port fort ft lake mount mt san santa los las el la glen point cape"
 )
 # Heads after which a person's or town's name is the facility's name ("HURLEY HOUSE")...
 _NAMED_HEADS = words(
@@ -49,7 +49,8 @@ _CUE_VERBS = words(
     discharged d/c'd dc'd accepted excepted medflight medflighted flown flew fly flying arrived
     arrives presented recieved received referred screened followed lives living live lived
     resides resident works worked working retired moved visiting vacation taken brought
-    transported transport seen"""
+    transported transport seen meeting meet met surgery transplant transplanted operation
+    operated treated hospitalized hospitalised evaluated"""
 )
 _PREPS = frozenset({"to", "from", "at", "in", "into", "@", "on"})
 # "daughter flying in from X", "friend here from X": family and travel words cue "from"
@@ -64,6 +65,15 @@ _PLACE_WORDS = words(
     lake river mount point island bay creek grove ridge"""
 )
 _CUE_PREPS = _PREPS - {"on"}
+# Where family come from that names no place: "son here from work".
+_ERRANDS = words(
+    """work job lunch dinner breakfast vacation trip holiday abroad overseas upstairs downstairs
+    outside inside cafeteria parking chapel airport station gym"""
+)
+_FAMILY = words("daughter daughters daugher dtr dtrs son sons family wife husband sister brother")
+# "seen by X nurse", "screened by X hospice": X names the agency or facility
+_BY_CUES = words("seen screened evaluated assessed accepted followed visited")
+_AGENCY_STAFF = words("nurse nurses hospice agency vna liaison staff")
 _RESIDENCE = frozenset(
     {"lives", "living", "live", "lived", "resides", "home", "moved", "visiting", "born"}
 )
@@ -212,20 +222,59 @@ class LocationRules:
         `loose` also takes any unknown word ("glen burine" after "lives in")."""
         toks = note.tokens
         j = i + 1
-        while j < len(toks) and j - i < limit and _GAP_OK.match(_gap(note, toks[j - 1], toks[j])):
+        hyphens = 0  # "Brown-Nelson" counts as one word against `limit`
+        while (
+            j < len(toks)
+            and j - i - hyphens < limit
+            and _GAP_OK.match(_gap(note, toks[j - 1], toks[j]))
+        ):
             t = toks[j]
             if t.text == "-" and j + 1 < len(toks) and toks[j + 1].start == t.end:
                 nxt_tok = toks[j + 1]
                 if nxt_tok.text[0].isalpha() and nxt_tok.low not in self.lex.clinical:
                     j += 2  # "Brown-Nelson"
+                    hyphens += 2
                     continue
+            if (  # "at Zorvaton Baker": a Title-case surname mid-sentence that is also a word
+                self._capital_word(note, t)
+                and note.text[t.start - 1 : t.start] == " "
+                and self.lex.is_name_word(t.low)
+                and t.low not in self.lex.clinical
+                and t.low not in FUNCTION_WORDS
+                and t.low not in _HEADS
+                and t.text.isalpha()
+                and len(t.text) >= 3
+                and not (  # "X Vital signs": the next sentence run on without a period
+                    j + 1 < len(toks)
+                    and toks[j + 1].text.islower()
+                    and toks[j + 1].low not in FUNCTION_WORDS
+                )
+            ):
+                j += 1
+                continue
             if (
                 loose
                 and t.text[0].isalpha()
                 and not self.lex.is_word(t.low)
                 and t.low not in self.lex.clinical
+                and t.low not in _HEADS
+                and not t.low.startswith("hosp")
             ):
                 j += 1
+                continue
+            if (  # "Zorvaton East Quillby", "X San Y": a place prefix inside a town name
+                t.low in _PLACE_PREFIX
+                and j + 1 < len(toks)
+                and _GAP_OK.match(_gap(note, t, toks[j + 1]))
+                and (note.upper or note.lower or t.text[0].isupper())
+                and toks[j + 1].text.isalpha()
+                and len(toks[j + 1].text) >= 3
+                and not self.lex.is_common(toks[j + 1].low)
+                and toks[j + 1].low not in self.lex.clinical
+                and toks[j + 1].low not in _HEADS
+                and (t.low, toks[j + 1].low) not in _TWO_WORD_STATES
+            ):
+                j += 2
                 continue
             if t.low == "of" and j + 1 < len(toks) and self._placeish(note, toks[j + 1], True):
                 j += 2
@@ -324,20 +373,39 @@ class LocationRules:
                         (
                             j == i0
                             or (
-                                j == i0 - 1
+                                j < i0
                                 and len(prev.low) >= 3
-                                # "POPE ADVENTIST HOSP", "TILLY MARSH REHAB"
-                                and (named_run == 1 or toks[j].low in self.lex.facility_stems)
+                                # "POPE ADVENTIST HOSP", "TILLY MARSH REHAB", "X NORTH Y REHAB"
+                                and (
+                                    named_run == i0 - j
+                                    or (j == i0 - 1 and toks[j].low in self.lex.facility_stems)
+                                )
                             )
                         )
                         and self.lex.is_name_word(prev.low)
-                        and prev.low not in self.lex.clinical
+                        and (
+                            prev.low not in self.lex.clinical
+                            or (  # "to Ward rehab": a surname that is also a clinical word
+                                j == i0
+                                and low in _NAMED_HEADS
+                                and nxt_low not in _HEAD_AS_NOUN
+                                and self._capital_word(note, prev)
+                                and prev.text.isalpha()
+                                and len(prev.low) >= 4
+                            )
+                        )
                         and prev.low not in FUNCTION_WORDS
                         and prev.text[0].isalpha()
                         and (
                             not self.lex.is_word(prev.low)
                             or (self._capital_word(note, prev) and toks[i].text[0].isupper())
                             or (low in _NAMED_HEADS and nxt_low not in _HEAD_AS_NOUN)
+                            or (  # "via amb from X ew": a preposition before the name
+                                j == i0
+                                and j >= 2
+                                and toks[j - 2].low in ("from", "to", "at")
+                                and prev.low not in _HOUSING | _ROOMS
+                            )
                             or (  # "FORD MED CENTER"
                                 i0 < i
                                 and (note.upper or note.lower or prev.text[0].isupper())
@@ -346,18 +414,30 @@ class LocationRules:
                         )
                     )
                     city = (  # "MANILA HOSPITAL", "bowie hosp", "B OF X MED CENTER"
-                        j == i0
+                        (j == i0 or named_run == i0 - j)
                         and (prev.low in self.lex.us_cities or prev.low in self.lex.world_cities)
                         and (low in _NAMED_HEADS or i0 < i)
                         and nxt_low not in _HEAD_AS_NOUN
                         and prev.low not in FUNCTION_WORDS
                         and prev.low not in self.lex.clinical
                     )
-                    if named:
+                    # "ZORVAL HOSPITAL" in ALL CAPS: an unknown word right before a named head
+                    unknown = (
+                        j == i0
+                        and low in _NAMED_HEADS
+                        and nxt_low not in _HEAD_AS_NOUN
+                        and prev.text.isalpha()
+                        and len(prev.low) >= 3
+                        and not self.lex.is_word(prev.low)
+                        and prev.low not in self.lex.clinical
+                        and prev.low not in FUNCTION_WORDS
+                    )
+                    if named or city or unknown or (prev.low in _PLACE_PREFIX and named_run):
                         named_run += 1
                     if (
                         named
                         or city
+                        or unknown
                         or prev.low in ("u", "st")
                         or prev.low in _PLACE_PREFIX
                         or prev.low in _PLACE_WORDS
@@ -426,7 +506,9 @@ class LocationRules:
                 back = {t.low for t in toks[max(0, i - 3) : i]}
                 wide = {t.low for t in toks[max(0, i - 5) : i]}
                 residence = bool(wide & _RESIDENCE) and low in ("in", "at")
-                verb = bool(back & (_CUE_VERBS | _ROLE_CUES)) and low in _CUE_PREPS
+                verb = bool(back & (_CUE_VERBS | _ROLE_CUES)) and (
+                    low in _CUE_PREPS or (low == "on" and "vacation" in back)
+                )
                 far = {t.low for t in toks[max(0, i - 8) : i]}
                 verb = verb or (low == "from" and bool(far & _FROM_CUES))
                 if low == "in" and back & {"is", "was"} and not verb:  # "states he is in X"
@@ -469,7 +551,17 @@ class LocationRules:
                 ):
                     follow = toks[j + 1]
                     if follow.text[0].isalpha() and (
-                        follow.text[0].isupper() or not self.lex.is_word(follow.low)
+                        follow.text[0].isupper()
+                        or not self.lex.is_word(follow.low)
+                        or (  # "lives in glen ridgeford": same case as the prefix
+                            cand.text.islower()
+                            and follow.text.isalpha()
+                            and len(follow.text) >= 3
+                            and follow.low not in self.lex.clinical
+                            and follow.low not in FUNCTION_WORDS
+                            and follow.low not in _HOUSING
+                            and _GAP_OK.match(_gap(note, cand, follow))
+                        )
                     ):
                         end = self._extend(note, j + 1, limit=3, loose=True)
                         out.append(
@@ -481,7 +573,16 @@ class LocationRules:
                     and cand.low not in _HOUSING
                     and not (j + 1 < n and (cand.low, toks[j + 1].low) in _TWO_WORD_STATES)
                     and cand.text[0].isalpha()
-                    and (cand.low not in FUNCTION_WORDS and cand.low not in self.lex.clinical)
+                    and cand.low not in FUNCTION_WORDS
+                    and (
+                        cand.low not in self.lex.clinical
+                        or (  # "lives in X" where X is a surname that is also shorthand
+                            self.lex.is_name_word(cand.low)
+                            and not self.lex.is_word(cand.low)
+                            and low == "in"
+                            and len(cand.text) >= 4
+                        )
+                    )
                 ):
                     end = self._extend(note, j, limit=2, loose=True)
                     out.append(
@@ -510,11 +611,27 @@ class LocationRules:
                         and low in {"in", "from", "to", "at"}
                     )
                 state_name = cand.low in self.lex.states and len(cand.low) > 2  # not PHI
+                # "transfer back to zorvale" in a mixed-case note: a town or a surname that is
+                # no English word, in lower case, after a transfer/travel verb
+                lower_place = (
+                    verb
+                    and low in ("to", "from")
+                    and cand.text.isalpha()
+                    and len(cand.text) >= 4
+                    and (
+                        cand.low in self.lex.us_cities
+                        or cand.low in self.lex.world_cities
+                        or (self.lex.is_name_word(cand.low) and not self.lex.is_word(cand.low))
+                    )
+                    and cand.low not in self.lex.clinical
+                    and cand.low not in self.lex.first
+                    and cand.low not in _HOUSING | _ROOMS
+                )
                 ok_cand = (
                     not state_name
                     and len(cand.text) >= 2
                     and cand.low not in _HEADS | _DESIGNATORS
-                    and (note.upper or note.lower or cand.text[0].isupper())
+                    and (note.upper or note.lower or cand.text[0].isupper() or lower_place)
                 )
                 ward = (  # "TRANSFER TO SHARP 5": a ward named after a person or a word
                     unit
@@ -527,10 +644,56 @@ class LocationRules:
                     and cand.low not in _ROOMS
                     and cand.low not in FUNCTION_WORDS
                 )
-                if ward or ((verb or unit) and ok_cand and self._placeish(note, cand, verb)):
-                    end = self._extend(note, j)
+                upper_surname = (  # "SISTER FROM FLETCHER PHONED": a surname-like town
+                    note.upper
+                    and low == "from"
+                    and j == i + 1
+                    and bool(far & _FAMILY)
+                    and note.text[cand.end : cand.end + 1] != "-"
+                    and cand.text.isalpha()
+                    and len(cand.text) >= 4
+                    and self.lex.is_name_word(cand.low)
+                    and cand.low not in self.lex.first
+                    and cand.low not in self.lex.clinical
+                    and cand.low not in FUNCTION_WORDS
+                    and cand.low not in _HOUSING | _ROOMS | _HEADS | _NOT_WARD
+                    and cand.low not in _PLACE_NOUNS | _ERRANDS
+                )
+                placeish = lower_place or upper_surname or self._placeish(note, cand, verb)
+                if ward or ((verb or unit) and ok_cand and placeish):
+                    end = (
+                        j + 1
+                        if upper_surname and not self._placeish(note, cand, verb)
+                        else self._extend(note, j, loose=lower_place and cand.text.islower())
+                    )
                     out.append(
                         span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-cue")
+                    )
+            # 3b. an agency or facility named by the staff it sent: "seen by X nurse",
+            # "screened by X-Y hospice" (after an evaluation verb)
+            if low == "by" and i + 2 < n and {t.low for t in toks[max(0, i - 2) : i]} & _BY_CUES:
+                cand = toks[i + 1]
+                k = i + 2
+                if (
+                    toks[k].text == "-"
+                    and k + 1 < n
+                    and toks[k].start == cand.end
+                    and toks[k + 1].start == toks[k].end
+                    and toks[k + 1].text.isalpha()
+                ):
+                    k += 2
+                if (
+                    k < n
+                    and toks[k].low in _AGENCY_STAFF
+                    and cand.text.isalpha()
+                    and len(cand.text) >= 3
+                    and (self.lex.is_name_word(cand.low) or not self.lex.is_word(cand.low))
+                    and cand.low not in self.lex.clinical
+                    and cand.low not in FUNCTION_WORDS
+                    and (note.upper or note.lower or cand.text[0].isupper())
+                ):
+                    out.append(
+                        span(cand.start, toks[k - 1].end, PhiType.LOCATION, FAIR, "loc-agency")
                     )
             # 4. a ward name with its number, wherever it stands: "PLAN: WHITCOMBE 4"
             if (
@@ -550,8 +713,16 @@ class LocationRules:
                 moved = prev_tok.low == "to" and bool(
                     {t.low for t in toks[max(0, i - 4) : i - 1]} & _CUE_VERBS
                 )
+                clinical_surname = (  # "send back to Foley 4": a surname that is also shorthand
+                    moved
+                    and self._capital_word(note, tok)
+                    and tok.low in self.lex.clinical
+                    and self.lex.is_name_word(tok.low)
+                    and not self.lex.is_word(tok.low)
+                    and tok.text.isalpha()
+                )
                 if (
-                    self._ward_word(tok)
+                    (self._ward_word(tok) or clinical_surname)
                     and (prev_tok.low in ("to", "on", "from", "or") or prev_tok.text == ":")
                     and (self._unit_number(note, i) or (moved and self._loose_unit(note, i)))
                 ):
