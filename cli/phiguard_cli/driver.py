@@ -36,6 +36,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -243,6 +244,26 @@ def _reraise(reason: str | None) -> PhiguardError:
     return PhiguardError(reason or "failed")
 
 
+@contextmanager
+def _committing(outputs: Outputs, report: Report) -> Iterator[None]:
+    """Commit the outputs and print the summary if the run completes; abort them if not.
+    Records that failed were not written: they make the command exit 9 at the end."""
+    try:
+        yield
+    except BaseException:
+        report.close()
+        outputs.abort()
+        raise
+    outputs.commit()
+    report.finish()
+    log.info("%s: %d note(s), %d failed", report.verb, report.done, report.failed)
+    if report.failed:
+        raise RecordsFailed(
+            f"{report.failed} of {report.done + report.failed} record(s) failed and were "
+            "not written (listed above)"
+        )
+
+
 def transform_command(
     opts: dict[str, Any],
     op: Callable[[str], tuple[str, dict[str, Any]]],
@@ -268,28 +289,16 @@ def transform_command(
         single = len(sources) == 1 or (mode == "plain" and fmt != "text")
         outputs = Outputs(opts.get("out"), sources, phi=verb == "reid", single=single)
         report = Report(verb, total, quiet=_quiet())
-        try:
+        with _committing(outputs, report):
             if mode == "plain":
                 _plain(inputs, run, outputs, report, fmt, single_note=len(sources) == 1)
             elif mode == "jsonl":
                 _jsonl(inputs, run, outputs, report, field, id_field)
             else:
                 _csv(inputs, run, outputs, report, field, id_field)
-        except BaseException:
-            report.close()
-            outputs.abort()
-            raise
-        outputs.commit()
-        report.finish()
     finally:
         for close in closers:
             close()
-    log.info("%s: %d note(s), %d failed", verb, report.done, report.failed)
-    if report.failed:
-        raise RecordsFailed(
-            f"{report.failed} of {report.done + report.failed} record(s) failed and were "
-            "not written (listed above)"
-        )
 
 
 def _job(opts: dict[str, Any]) -> tuple[str, list[Source], Inputs, str, str]:
@@ -470,7 +479,7 @@ def detect_command(opts: dict[str, Any], d: Deidentifier) -> None:
     report = Report("detect", total, quiet=_quiet())
     workers = int(opts.get("workers") or 1)
     first = True
-    try:
+    with _committing(outputs, report):
         if mode == "plain" and fmt == "json" and not single_note:
             out.write(b"[\n")
         notes = _note_items(inputs, mode, field, id_field)
@@ -503,13 +512,3 @@ def detect_command(opts: dict[str, Any], d: Deidentifier) -> None:
             out.write(data.encode("utf-8", "surrogatepass"))
         if mode == "plain" and fmt == "json" and not single_note:
             out.write(b"\n]\n" if not first else b"]\n")
-    except BaseException:
-        report.close()
-        outputs.abort()
-        raise
-    outputs.commit()
-    report.finish()
-    if report.failed:
-        raise RecordsFailed(
-            f"{report.failed} of {report.done + report.failed} record(s) failed (listed above)"
-        )
