@@ -155,3 +155,12 @@ def test_cli_dynamodb_audit_table(
     lines = r.stderr.decode().strip().splitlines()
     assert r.returncode == 5 and r.stdout == b"" and len(lines) == 1, r.stderr
     assert f"{table}-audit" in lines[0]
+
+
+def test_os_actor_is_not_taken_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from phiguard.audit import os_actor
+
+    monkeypatch.setenv("USER", "mallory")
+    monkeypatch.setenv("LOGNAME", "mallory")
+    actor = os_actor()
+    assert "mallory" not in actor and f"uid {os.geteuid()}" in actor

@@ -255,3 +255,29 @@ def test_dry_run_prices_comprehend_without_calling_or_touching_the_vault(
     assert f"packed (default):     {est.requests_packed} DetectPHI request(s)" in r.text
     assert est.requests_unpacked >= 5 * est.requests_packed
     assert not phiguard_home.exists(), "a dry run opens no vault and creates no key"
+
+
+def test_reid_out_is_private_even_onto_an_existing_file(
+    run: Any, phiguard_home: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "n.txt"
+    src.write_text("Carlos Salazar was seen on 11/12/2011.\n")
+    deid = tmp_path / "n.deid"
+    assert run("deid", str(src), "--out", str(deid)).code == 0
+    target = tmp_path / "out.txt"
+    target.write_text("old content that is longer than the note will be, to check truncation\n")
+    target.chmod(0o666)
+    r = run("reid", str(deid), "--out", str(target))
+    assert r.code == 0, r.err
+    assert target.read_text() == src.read_text()
+    assert target.stat().st_mode & 0o777 == 0o600
+    link = tmp_path / "link.txt"
+    link.symlink_to(tmp_path / "elsewhere.txt")
+    r = run("reid", str(deid), "--out", str(link))
+    assert r.code == 3 and "cannot open for writing" in r.err
+    assert not (tmp_path / "elsewhere.txt").exists()
+
+
+def test_jsonl_lone_surrogate_is_a_clear_input_error(run: Any, phiguard_home: Path) -> None:
+    r = run("deid", "--jsonl", "-", stdin=b'{"id": 1, "text": "Carlos \\ud800 x"}\n')
+    assert r.code == 3 and "unpaired surrogate" in r.err and r.out == b""

@@ -56,11 +56,18 @@ class AuditLog(Protocol):
 
 def os_actor() -> str:
     """The OS account running this process (the identity that matters for a local file)."""
+    if hasattr(os, "geteuid"):  # not getpass.getuser(): $USER/$LOGNAME are the caller's to set
+        import pwd
+
+        uid = os.geteuid()
+        try:
+            return f"os:{pwd.getpwuid(uid).pw_name} (uid {uid})"
+        except KeyError:
+            return f"os:uid {uid}"
     try:
-        user = getpass.getuser()
+        return f"os:{getpass.getuser()}"
     except (KeyError, OSError):
-        user = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
-    return f"os:{user}"
+        return "os:unknown"
 
 
 def aws_actor(

@@ -145,6 +145,13 @@ def jsonl_records(inputs: Inputs, src: Source, field: str) -> Iterator[tuple[int
         value = obj.get(field)
         if value is not None and not isinstance(value, str):
             raise InputError(f"{src.name}:{lineno}: field {field!r} is not a string")
+        if value and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InputError(
+                    f"{src.name}:{lineno}: field {field!r} has an unpaired surrogate escape"
+                ) from None
         yield lineno, obj
 
 
@@ -208,6 +215,22 @@ def csv_rows(
 # --- outputs ------------------------------------------------------------------------------
 
 
+def _open_private(target: Path) -> int:
+    """Open `target` for PHI: never through a symlink, never a file another user owns, and
+    mode 0600 whatever it was before (a pre-created world-readable file must not receive PHI)."""
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as exc:
+        raise InputError(f"--out {target}: cannot open for writing ({exc.strerror})") from None
+    st = os.fstat(fd)
+    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        os.close(fd)
+        raise InputError(f"--out {target}: owned by another user; not writing PHI to it")
+    os.fchmod(fd, 0o600)
+    os.ftruncate(fd, 0)
+    return fd
+
+
 class Output:
     """One destination. Non-PHI output goes to a temp file renamed on `commit`; PHI
     (`reid`) is written straight to the target (0600) and deleted on `abort`."""
@@ -228,7 +251,7 @@ class Output:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         if self.phi:
             self._path = self.target
-            fd = os.open(self.target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            fd = _open_private(self.target)
         else:
             name = f".{self.target.name}.{secrets.token_hex(4)}.phiguard-tmp"
             self._path = self.target.with_name(name)

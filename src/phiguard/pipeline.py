@@ -19,7 +19,7 @@ from phiguard.pseudonym import Pseudonymizer
 from phiguard.reid import reidentify
 from phiguard.resolve import Resolver
 from phiguard.spans import Span
-from phiguard.transform import MaskStyle, Tokenized, mask, tokenize
+from phiguard.transform import MaskStyle, Tokenized, mask, tokenize, with_lookalikes
 from phiguard.vaults.base import Vault, VaultRecord
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ class Deidentifier:
 
     def tokenize(self, text: str, spans: list[Span] | tuple[Span, ...]) -> Tokenized:
         """Tokens for resolved `spans`: consistent ones with a pseudonymizer, else fresh salts."""
+        spans = with_lookalikes(text, spans)
         if self.pseudonymizer is not None:
             return tokenize(text, spans, self.pseudonymizer.token)
         return tokenize(text, spans)

@@ -8,6 +8,7 @@ exactly where it stands, and each occurrence draws a fresh salt.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from enum import StrEnum
 from phiguard.spans import Span
 
 TOKEN_LENGTH = 64  # hex digits of SHA3-256
+TOKEN_LIKE = re.compile(rf"[0-9a-f]{{{TOKEN_LENGTH},}}")
 SALT_BYTES = 16
 
 
@@ -66,6 +68,22 @@ def new_token(value: str) -> str:
     """SHA3-256 hex of value + a fresh random salt: unlinkable across occurrences."""
     salt = secrets.token_bytes(SALT_BYTES)
     return hashlib.sha3_256(value.encode("utf-8", "surrogatepass") + salt).hexdigest()
+
+
+def with_lookalikes(text: str, spans: Sequence[Span]) -> list[Span]:
+    """`spans` plus every run of 64+ lower-case hex digits outside them (type OTHER).
+
+    Such a run (a checksum, say) would read as an unknown token at re-identification and make
+    the note unrecoverable; tokenizing it too keeps the round trip exact.
+    """
+    out = sorted(spans)
+    gaps = zip([0, *(s.end for s in out)], [*(s.start for s in out), len(text)], strict=True)
+    extra = [
+        Span(m.start(), m.end(), "OTHER", 1.0, "token-lookalike")
+        for a, b in gaps
+        for m in TOKEN_LIKE.finditer(text, a, b)
+    ]
+    return sorted(out + extra) if extra else out
 
 
 @dataclass(frozen=True, slots=True)

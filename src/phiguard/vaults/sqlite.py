@@ -8,6 +8,7 @@ append-only re-identification audit trail (`audit`), so they travel and are back
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -70,7 +71,12 @@ class SQLiteVault:
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            old_umask = os.umask(0o077)  # vault, -wal and -shm files: owner only from birth
+            try:
+                self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                self._conn.execute("PRAGMA journal_mode=WAL")
+            finally:
+                os.umask(old_umask)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             if create:
