@@ -16,6 +16,15 @@ import pytest
 HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
+def _deid_one(run: Any, tmp_path: Path) -> tuple[Path, Path]:
+    """A short note and its de-identified file (vault and key in the test's PHIGUARD_HOME)."""
+    src = tmp_path / "n.txt"
+    src.write_text("Carlos Salazar was seen on 11/12/2011.\n")
+    out = tmp_path / "n.deid"
+    assert run("deid", str(src), "--out", str(out)).code == 0
+    return src, out
+
+
 def _gold_words(gold: list[dict[str, Any]]) -> set[str]:
     return {w for s in gold for w in re.findall(r"\w+", str(s["text"]))}
 
@@ -117,10 +126,7 @@ def test_bad_input_is_one_clear_line(
 def test_reid_without_key_or_with_wrong_key(
     run: Any, phiguard_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    src = tmp_path / "n.txt"
-    src.write_text("Carlos Salazar was seen on 11/12/2011.\n")
-    out = tmp_path / "n.deid"
-    assert run("deid", str(src), "--out", str(out)).code == 0
+    _, out = _deid_one(run, tmp_path)
     r = run("reid", str(out), "--key-file", str(tmp_path / "nokey"))
     assert r.code == 6 and "not found" in r.err and r.out == b""
     monkeypatch.setenv("PHIGUARD_KEY", base64.b64encode(os.urandom(32)).decode())
@@ -132,10 +138,7 @@ def test_reid_without_key_or_with_wrong_key(
 def test_reid_with_missing_vault_and_unknown_tokens(
     run: Any, phiguard_home: Path, tmp_path: Path
 ) -> None:
-    src = tmp_path / "n.txt"
-    src.write_text("Carlos Salazar was seen on 11/12/2011.\n")
-    out = tmp_path / "n.deid"
-    assert run("deid", str(src), "--out", str(out)).code == 0
+    _, out = _deid_one(run, tmp_path)
     r = run("reid", str(out), "--vault", str(tmp_path / "other.db"))
     assert r.code == 5 and "not found" in r.err
     edited = tmp_path / "edited"
@@ -260,10 +263,7 @@ def test_dry_run_prices_comprehend_without_calling_or_touching_the_vault(
 def test_reid_out_is_private_even_onto_an_existing_file(
     run: Any, phiguard_home: Path, tmp_path: Path
 ) -> None:
-    src = tmp_path / "n.txt"
-    src.write_text("Carlos Salazar was seen on 11/12/2011.\n")
-    deid = tmp_path / "n.deid"
-    assert run("deid", str(src), "--out", str(deid)).code == 0
+    src, deid = _deid_one(run, tmp_path)
     target = tmp_path / "out.txt"
     target.write_text("old content that is longer than the note will be, to check truncation\n")
     target.chmod(0o666)
