@@ -7,8 +7,11 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from dynamodb_server import dynamodb_endpoint  # noqa: F401
 
@@ -79,3 +82,32 @@ def run(
         return CliResult(code, out, err.decode("utf-8", "replace"))
 
     return _run
+
+
+# Comprehend Medical: a real botocore client with fake credentials, answered by a Stubber.
+
+
+@pytest.fixture()
+def aws_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and region; no real config files, no instance metadata lookups."""
+    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_ROLE_ARN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture()
+def client(aws_env: None) -> Any:
+    return boto3.client("comprehendmedical", region_name="us-east-1")
+
+
+@pytest.fixture()
+def stubber(client: Any) -> Iterator[Stubber]:
+    with Stubber(client) as stub:
+        yield stub
+        stub.assert_no_pending_responses()
