@@ -90,6 +90,7 @@ def child_pipeline(
 
     logging.disable(logging.WARNING)
     from phiguard import Deidentifier, Sealer, batch
+    from phiguard.journal import Journal
     from phiguard.keys import generate_key
     from phiguard.vaults import open_vault
 
@@ -108,14 +109,18 @@ def child_pipeline(
     load = time.perf_counter() - t0
     n = failed = nbytes = 0
     t1, c1 = time.perf_counter(), _cpu()
+    # deid runs with the write-ahead journal, as `phiguard deid` does
+    journal = Journal.start(vault, home=tmp / f"home-{workers}") if vault is not None else None
     results: Iterator[Any] = (
         batch.mask_many(_texts(corpus), d, workers=workers)
         if kind == "mask"
-        else batch.deidentify_many(_texts(corpus), d, workers=workers)
+        else batch.deidentify_many(_texts(corpus), d, workers=workers, journal=journal)
     )
     for r in results:
         n += 1
         failed += not r.ok
+    if journal is not None:
+        journal.close()
     secs, cpu = time.perf_counter() - t1, _cpu() - c1
     nbytes = corpus.stat().st_size
     if vault is not None:

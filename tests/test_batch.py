@@ -111,17 +111,18 @@ def test_failing_record_reported_without_phi_others_processed(
         results[3].unwrap()
 
 
-def test_fail_closed_record_whose_rows_cannot_be_stored_is_not_released() -> None:
+def test_a_vault_failure_stops_the_run_and_releases_nothing_unstored() -> None:
     vault = PoisonVault()
     d = Deidentifier(WordDetector(), vault=vault, sealer=Sealer(generate_key()))
-    notes = _notes(10)
-    notes[4] = "Eve has MRN12345"
-    results = list(d.deidentify_many(notes, vault_batch=100, max_delay=60))
-    assert [r.ok for r in results] == [i != 4 for i in range(10)]
-    assert results[4].value is None and results[4].error == "VaultError: test vault refuses ID rows"
-    # one group write failed, then each record was retried alone
-    assert len(vault.calls) == 11 and vault.calls[0] == sum(vault.calls[1:])
-    assert all(d.reidentify(r.unwrap().text) == notes[r.index] for r in results if r.ok)
+    notes = _notes(30)
+    notes[17] = "Eve has MRN12345"
+    released = []
+    with pytest.raises(VaultError, match="refuses ID rows"):
+        for r in d.deidentify_many(notes, vault_batch=8, max_delay=60):
+            released.append(r.unwrap())
+    # the groups before the failing one were stored and released, nothing after it
+    assert len(released) == 16 and len(vault.calls) == 3
+    assert [d.reidentify(r.text) for r in released] == notes[:16]
 
 
 def test_nothing_released_when_the_vault_is_down() -> None:
@@ -130,8 +131,10 @@ def test_nothing_released_when_the_vault_is_down() -> None:
             raise VaultError("vault unreachable")
 
     d = Deidentifier(WordDetector(), vault=DownVault(), sealer=Sealer(generate_key()))
-    results = list(d.deidentify_many(_notes(5)))
-    assert all(r.value is None and r.error == "VaultError: vault unreachable" for r in results)
+    released = []
+    with pytest.raises(VaultError, match="vault unreachable"):
+        released.extend(d.deidentify_many(_notes(5)))
+    assert released == []
 
 
 def test_each_result_is_yielded_after_its_rows_are_committed() -> None:

@@ -169,6 +169,17 @@ def test_conflicting_records_for_one_token_are_refused(vault: DynamoDBVault) -> 
         vault.put([r, other])
 
 
+@pytest.mark.parametrize("n", [1, 25, 26, 60])
+def test_delete_removes_exactly_the_named_items(vault: DynamoDBVault, n: int) -> None:
+    gone, kept = _records(n), _records(3)
+    vault.put(gone + kept)
+    absent = (_hex(), _hex())
+    vault.delete([(r.message_hash, r.token) for r in gone] + [absent])  # absent keys: no error
+    assert vault.get(gone[0].message_hash) == []
+    assert vault.get(kept[0].message_hash) == kept
+    vault.delete([])
+
+
 def test_closed_vault_refuses(vault: DynamoDBVault) -> None:
     vault.close()
     with pytest.raises(VaultError, match="closed"):
@@ -456,6 +467,16 @@ def test_unprocessed_items_are_retried_with_backoff(table: str, proxy: FaultProx
     proxy.unprocessed_calls = 0
     assert v.get(records[0].message_hash) == records
     assert sleeps and all(s >= 0 for s in sleeps)
+
+
+def test_unprocessed_deletes_are_retried(table: str, proxy: FaultProxy) -> None:
+    v = DynamoDBVault(table, endpoint_url=proxy.url, max_retry_attempts=1, sleep=lambda _: None)
+    records = _records(30)
+    v.put(records)
+    proxy.unprocessed_calls = 6
+    v.delete([(r.message_hash, r.token) for r in records])
+    proxy.unprocessed_calls = 0
+    assert v.get(records[0].message_hash) == []
 
 
 def test_unprocessed_items_give_up_after_bounded_retries(table: str, proxy: FaultProxy) -> None:

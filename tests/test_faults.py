@@ -27,6 +27,7 @@ from botocore.stub import Stubber
 from dynamodb_server import REPO_ROOT, fake_aws_env, free_port, server_command, stop
 from phiguard import Deidentifier, Sealer
 from phiguard.detectors.comprehend import ComprehendDetector
+from phiguard.transform import message_hash
 from phiguard.vaults.sqlite import SQLiteVault
 
 TABLE = "faults-vault"
@@ -42,9 +43,9 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 @contextmanager
-def dynalite_on(path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A dynalite server persisting to `path` (LevelDB), so a restart keeps the table."""
-    port = free_port()
+def dynalite_on(path: Path, port: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A dynalite server persisting to `path` (LevelDB), so a restart keeps the table; a
+    restart uses the same port, as a real endpoint keeps its address."""
     cmd = server_command(port)
     if cmd is None or "dynalite" not in cmd[0]:
         pytest.fail("these fault tests need dynalite (npm ci) for a persistent server")
@@ -77,17 +78,58 @@ def _item_count(endpoint: str) -> int:
     return int(client.scan(TableName=TABLE, Select="COUNT")["Count"])
 
 
+def _dynamodb_keys(endpoint: str) -> list[tuple[str, str]]:
+    client = boto3.client("dynamodb", endpoint_url=endpoint)
+    pages = client.get_paginator("scan").paginate(
+        TableName=TABLE, ConsistentRead=True, ProjectionExpression="MessageHash, EntityHash"
+    )
+    return [
+        (item["MessageHash"]["S"], item["EntityHash"]["S"])
+        for page in pages
+        for item in page["Items"]
+    ]
+
+
+def _sqlite_keys(db: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(db)
+    try:
+        return [(m, t) for m, t in conn.execute("SELECT message_hash, token FROM vault")]
+    finally:
+        conn.close()
+
+
+def _texts(jsonl: bytes) -> list[str]:
+    return [json.loads(line)["text"] for line in jsonl.decode().splitlines()]
+
+
+def assert_rows_exactly_of(keys: list[tuple[str, str]], released: list[str]) -> None:
+    """No orphan: every row belongs to a released note, and holds one of its tokens.
+    No duplicate: one note, one mapping (a re-run did not add a second set beside the first)."""
+    by_hash = {message_hash(t): t for t in released}
+    orphans = [(m, t) for m, t in keys if m not in by_hash]
+    assert not orphans, f"{len(orphans)} orphan row(s) of {len({m for m, _ in orphans})} note(s)"
+    assert all(t in by_hash[m] for m, t in keys)
+    assert len(set(keys)) == len(keys)
+
+
 @pytest.mark.dynamodb
+@pytest.mark.parametrize("to_file", [False, True], ids=["stdout", "out-file"])
 def test_dynamodb_server_killed_mid_batch(
-    tmp_path: Path, phiguard_home: Path, dev_notes: list[dict[str, Any]]
+    tmp_path: Path, phiguard_home: Path, dev_notes: list[dict[str, Any]], to_file: bool
 ) -> None:
-    notes = [{"id": n["id"], "text": n["text"]} for n in dev_notes[:400]]
+    """The server dies mid-run: a clear error (exit 5), notes printed before it re-identify,
+    an `--out` file is not written at all; a re-run after the restart removes the rows of the
+    notes that were never released and finishes, leaving no orphan or duplicate row."""
+    notes = [{"id": n["id"], "text": n["text"]} for n in dev_notes[:800]]
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(n) + "\n" for n in notes))
     by_id = {n["id"]: n["text"] for n in notes}
     data = tmp_path / "leveldb"
+    port = free_port()
+    target = tmp_path / "out.jsonl"
+    to_out = ["--out", str(target)] if to_file else []
     with fake_aws_env():
-        with dynalite_on(data) as (endpoint, server):
+        with dynalite_on(data, port) as (endpoint, server):
             opts = ["--store", "dynamodb", "--table", TABLE, "--endpoint-url", endpoint]
             r = cli("vault", "create-table", "--table", TABLE, "--endpoint-url", endpoint)
             assert r.returncode == 0, r.stderr
@@ -96,7 +138,7 @@ def test_dynamodb_server_killed_mid_batch(
                 deadline = time.monotonic() + 120
                 while time.monotonic() < deadline:
                     try:
-                        if _item_count(endpoint) >= 20:
+                        if _item_count(endpoint) >= 120:  # a few groups of 64 notes
                             break
                     except Exception:
                         pass
@@ -105,36 +147,43 @@ def test_dynamodb_server_killed_mid_batch(
 
             killer = threading.Thread(target=kill_when_rows_appear)
             killer.start()
-            run = cli("deid", *opts, "--jsonl", str(src))
+            run = cli("deid", *opts, "--jsonl", str(src), *to_out)
             killer.join()
         stderr = run.stderr.decode()
-        assert run.returncode in (5, 9), stderr
+        assert run.returncode == 5, stderr
         assert "Traceback" not in stderr
         assert "cannot reach" in stderr, stderr
-        released = [json.loads(line) for line in run.stdout.decode().splitlines()]
-        assert 0 < len(released) < len(notes), "the server died mid-way"
+        assert len(stderr.strip().splitlines()) == 1, "one line"
+        assert list((phiguard_home / "journal").rglob("*.journal")), "kept for the next run"
+        released = _texts(run.stdout)
+        if to_file:
+            assert not released and not target.exists(), "nothing is released from a failed run"
+        else:
+            assert 0 < len(released) < len(notes), "the server died mid-way"
 
-        with dynalite_on(data) as (endpoint, _):
+        with dynalite_on(data, port) as (endpoint, _):
             opts = ["--store", "dynamodb", "--table", TABLE, "--endpoint-url", endpoint]
+            assert len(_dynamodb_keys(endpoint)) > 0
             # every released note's rows survived the crash: it re-identifies
             if released:
                 out = tmp_path / "released.jsonl"
-                out.write_text("".join(json.dumps(r) + "\n" for r in released))
+                out.write_bytes(run.stdout)
                 back = cli("reid", *opts, "--jsonl", str(out))
                 assert back.returncode == 0, back.stderr
                 for line in back.stdout.decode().splitlines():
                     rec = json.loads(line)
                     assert rec["text"] == by_id[rec["id"]]
-            # re-running finishes the job
-            again = cli("deid", *opts, "--jsonl", str(src))
+            # re-running removes the orphans first, then finishes the job
+            again = cli("deid", *opts, "--jsonl", str(src), *to_out)
             assert again.returncode == 0, again.stderr
-            out = tmp_path / "all.jsonl"
-            out.write_bytes(again.stdout)
+            assert "unreleased note(s) left by 1 interrupted run" in again.stderr.decode()
+            out = target if to_file else tmp_path / "all.jsonl"
+            if not to_file:
+                out.write_bytes(again.stdout)
             back = cli("reid", *opts, "--jsonl", str(out))
             assert back.returncode == 0, back.stderr
-            assert [json.loads(x)["text"] for x in back.stdout.decode().splitlines()] == [
-                n["text"] for n in notes
-            ]
+            assert _texts(back.stdout) == [n["text"] for n in notes]
+            assert_rows_exactly_of(_dynamodb_keys(endpoint), released + _texts(out.read_bytes()))
 
 
 def test_comprehend_throttling_storm_loses_no_note(tmp_path: Path) -> None:
@@ -182,9 +231,14 @@ def test_comprehend_throttling_storm_loses_no_note(tmp_path: Path) -> None:
     assert [d.reidentify(o.text) for o in outs] == notes
 
 
-def test_sqlite_writer_killed_with_sigkill(tmp_path: Path, dev_notes: list[dict[str, Any]]) -> None:
+@pytest.mark.parametrize("to_file", [False, True], ids=["stdout", "out-file"])
+def test_sqlite_writer_killed_with_sigkill(
+    tmp_path: Path, dev_notes: list[dict[str, Any]], to_file: bool
+) -> None:
     """kill -9 a real `phiguard deid` mid-run: the vault stays consistent, every note released
-    on stdout re-identifies, and a re-run completes."""
+    on stdout re-identifies, and a re-run completes. With `--out` nothing was released, so the
+    re-run first removes every row of the killed run: the vault then holds exactly one mapping
+    per note of the final output."""
     home = tmp_path / "home"
     env = dict(os.environ, PHIGUARD_HOME=str(home))
     env.pop("PHIGUARD_KEY", None)
@@ -192,9 +246,11 @@ def test_sqlite_writer_killed_with_sigkill(tmp_path: Path, dev_notes: list[dict[
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(n) + "\n" for n in notes))
     by_id = {n["id"]: n["text"] for n in notes}
+    target = tmp_path / "out.jsonl"
+    to_out = ["--out", str(target)] if to_file else []
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "phiguard_cli", "deid", "--jsonl", str(src)],
+            [sys.executable, "-m", "phiguard_cli", "deid", "--jsonl", str(src), *to_out],
             stdout=out,
             stderr=subprocess.DEVNULL,
             env=env,
@@ -228,6 +284,9 @@ def test_sqlite_writer_killed_with_sigkill(tmp_path: Path, dev_notes: list[dict[
     conn = sqlite3.connect(home / "vault.db")
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+    left_behind = _sqlite_keys(db)
+    if to_file:
+        assert not released and not target.exists() and left_behind
     if released:
         rel = tmp_path / "released.jsonl"
         rel.write_text("".join(json.dumps(r) + "\n" for r in released))
@@ -236,12 +295,20 @@ def test_sqlite_writer_killed_with_sigkill(tmp_path: Path, dev_notes: list[dict[
         for line in back.stdout.decode().splitlines():
             rec = json.loads(line)
             assert rec["text"] == by_id[rec["id"]]
-    again = cli("deid", "--jsonl", str(src), env=env)
+    again = cli("deid", "--jsonl", str(src), *to_out, env=env)
     assert again.returncode == 0, again.stderr
-    rel = tmp_path / "all.jsonl"
-    rel.write_bytes(again.stdout)
+    rel = target if to_file else tmp_path / "all.jsonl"
+    if not to_file:
+        rel.write_bytes(again.stdout)
     back = cli("reid", "--jsonl", str(rel), env=env)
     assert back.returncode == 0, back.stderr
-    assert [json.loads(x)["text"] for x in back.stdout.decode().splitlines()] == [
-        n["text"] for n in notes
-    ]
+    assert _texts(back.stdout) == [n["text"] for n in notes]
+    if to_file:
+        assert "unreleased note(s) left by 1 interrupted run" in again.stderr.decode()
+        assert_rows_exactly_of(_sqlite_keys(db), _texts(rel.read_bytes()))
+    else:
+        # stdout releases a group when it is marked, just before printing it: a kill in
+        # between leaves at most that group's rows, and never deletes a printed note's rows
+        printed = [r["text"] for r in released] + _texts(rel.read_bytes())
+        stray = {m for m, _ in _sqlite_keys(db)} - {message_hash(t) for t in printed}
+        assert len(stray) <= 64

@@ -53,6 +53,7 @@ from phiguard.files import (
     expand_inputs,
     jsonl_records,
 )
+from phiguard.journal import Journal, sweep
 from phiguard.pipeline import Deidentifier
 from phiguard.spans import Span
 
@@ -84,8 +85,8 @@ def _quiet() -> bool:
 class Report:
     """Counts, failure lines, an optional rich progress bar, and the summary line."""
 
-    def __init__(self, verb: str, total: int, *, quiet: bool) -> None:
-        self.verb, self.total, self.quiet = verb, total, quiet
+    def __init__(self, verb: str, total: int, *, quiet: bool, show_ids: bool = False) -> None:
+        self.verb, self.total, self.quiet, self.show_ids = verb, total, quiet, show_ids
         self.done = self.failed = 0
         self.types: Counter[str] = Counter()
         self.started = time.monotonic()
@@ -113,14 +114,17 @@ class Report:
                 transient=True,
             )
 
-    def record(self, result: Result[Any]) -> None:
+    def record(self, result: Result[Any], where: str) -> None:
+        """Count `result`; a failure is listed by `where` (file and line, never the note),
+        and by its own id only with --show-ids: stderr ends up in job logs, ids may be MRNs."""
         if result.ok:
             self.done += 1
             self.types.update(s.type for s in result.spans)
         else:
             self.failed += 1
             if self.failed <= MAX_LISTED_FAILURES:
-                self._echo(f"phiguard: record {result.id} failed (not written): {result.error}")
+                label = f"{where} (id {result.id})" if self.show_ids else where
+                self._echo(f"phiguard: record {label} failed (not written): {result.error}")
         if self._progress is not None:
             if self._task is None:
                 self._progress.start()
@@ -191,6 +195,7 @@ def _runner(
     op: Callable[[str], tuple[str, dict[str, Any]]],
     pipeline: Deidentifier | None,
     closers: list[Callable[[], None]],
+    journal: Journal | None = None,
 ) -> Runner:
     """mask/deid stream through phiguard.batch; values become (text, meta) pairs."""
     from phiguard import batch
@@ -221,7 +226,9 @@ def _runner(
     dd = pipeline
 
     def run_deid(items: Iterator[Item]) -> Iterator[Result[Value]]:
-        for r in batch.deidentify_many(items, dd, workers=workers, max_tps=max_tps):
+        for r in batch.deidentify_many(
+            items, dd, workers=workers, max_tps=max_tps, journal=journal
+        ):
             value = (
                 None
                 if r.value is None
@@ -245,16 +252,23 @@ def _reraise(reason: str | None) -> PhiguardError:
 
 
 @contextmanager
-def _committing(outputs: Outputs, report: Report) -> Iterator[None]:
+def _committing(outputs: Outputs, report: Report, journal: Journal | None = None) -> Iterator[None]:
     """Commit the outputs and print the summary if the run completes; abort them if not.
-    Records that failed were not written: they make the command exit 9 at the end."""
+    Records that failed were not written: they make the command exit 9 at the end.
+    The journal (deid) removes the vault rows of every note that was not released."""
     try:
         yield
     except BaseException:
         report.close()
         outputs.abort()
+        if journal is not None:
+            journal.close()
         raise
+    if journal is not None:
+        journal.commit()
     outputs.commit()
+    if journal is not None:
+        journal.close()
     report.finish()
     log.info("%s: %d note(s), %d failed", report.verb, report.done, report.failed)
     if report.failed:
@@ -285,11 +299,12 @@ def transform_command(
     total = _validate(inputs, mode, field, id_field)
     closers: list[Callable[[], None]] = []
     try:
-        run = _runner(verb, opts, op, pipeline, closers)
+        journal = _journal(verb, opts, pipeline)
+        run = _runner(verb, opts, op, pipeline, closers, journal)
         single = len(sources) == 1 or (mode == "plain" and fmt != "text")
         outputs = Outputs(opts.get("out"), sources, phi=verb == "reid", single=single)
-        report = Report(verb, total, quiet=_quiet())
-        with _committing(outputs, report):
+        report = Report(verb, total, quiet=_quiet(), show_ids=bool(opts.get("show_ids")))
+        with _committing(outputs, report, journal):
             if mode == "plain":
                 _plain(inputs, run, outputs, report, fmt, single_note=len(sources) == 1)
             elif mode == "jsonl":
@@ -299,6 +314,18 @@ def transform_command(
     finally:
         for close in closers:
             close()
+
+
+def _journal(verb: str, opts: dict[str, Any], pipeline: Deidentifier | None) -> Journal | None:
+    """deid: first remove orphan rows of interrupted runs on this vault, then journal this
+    run (fresh-salt tokens only: consistent tokens are shared by identical notes). Notes
+    count as released when printed (stdout) or when the `--out` files are renamed."""
+    if verb != "deid" or pipeline is None or pipeline.vault is None:
+        return None
+    sweep(pipeline.vault)
+    if pipeline.pseudonymizer is not None:
+        return None
+    return Journal.start(pipeline.vault, streaming=opts.get("out") is None)
 
 
 def _job(opts: dict[str, Any]) -> tuple[str, list[Source], Inputs, str, str]:
@@ -313,21 +340,22 @@ def _job(opts: dict[str, Any]) -> tuple[str, list[Source], Inputs, str, str]:
 
 
 def _note_items(inputs: Inputs, mode: str, field: str, id_field: str) -> Iterator[Item]:
-    """Every note of every input as an Item whose context is (source, text)."""
+    """Every note of every input as an Item whose context is (source, text, where)."""
     for src in inputs.sources:
         if mode == "plain":
             text = inputs.text(src)
-            yield Item(src.name, text, (src, text))
+            yield Item(src.name, text, (src, text, src.name))
         elif mode == "jsonl":
-            for _, rec in jsonl_records(inputs, src, field):
+            for lineno, rec in jsonl_records(inputs, src, field):
                 text = rec.get(field) or ""
-                yield Item(rec.get(id_field), text, (src, text))
+                yield Item(rec.get(id_field), text, (src, text, f"{src.name}:{lineno}"))
         else:
             head, rows = csv_rows(inputs, src, field, id_field)
             for lineno, row in rows:
                 rid = row[head.id_column] if row and head.id_column is not None else None
                 text = row[head.column] if row else ""
-                yield Item(rid or f"{src.name}:{lineno}", text, (src, text))
+                where = f"{src.name}:{lineno}"
+                yield Item(rid or f"{src.name}:{lineno}", text, (src, text, where))
 
 
 def dry_run(opts: dict[str, Any]) -> None:
@@ -381,10 +409,10 @@ def _plain(
     for r in run(items()):
         if not r.ok and single_note:
             raise _reraise(r.error)
-        report.record(r)
+        src: Source = r.context
+        report.record(r, src.name)
         if not r.ok:
             continue
-        src: Source = r.context
         text, meta = r.unwrap()
         if fmt == "text":
             data = text
@@ -415,14 +443,14 @@ def _jsonl(
                 yield Item(
                     rid if rid is not None else f"{src.name}:{lineno}",
                     rec.get(field) or "",
-                    (src, rec),
+                    (src, rec, lineno),
                 )
 
     for r in run(items()):
-        report.record(r)
+        src, rec, lineno = r.context
+        report.record(r, f"{src.name}:{lineno}")
         if not r.ok:
             continue
-        src, rec = r.context
         if rec.get(field):
             rec[field] = r.unwrap()[0]
         line = json.dumps(rec, ensure_ascii=False) + "\n"
@@ -447,13 +475,13 @@ def _csv(
             for lineno, row in rows:
                 rid = row[head.id_column] if row and head.id_column is not None else None
                 text = row[head.column] if row else ""
-                yield Item(rid or f"{src.name}:{lineno}", text, (src, head, row))
+                yield Item(rid or f"{src.name}:{lineno}", text, (src, head, row, lineno))
 
     for r in run(items()):
-        report.record(r)
+        src, head, row, lineno = r.context
+        report.record(r, f"{src.name}:{lineno}")
         if not r.ok:
             continue
-        src, head, row = r.context
         if row and row[head.column]:
             row[head.column] = r.unwrap()[0]
         outputs.for_source(src).write(render(row, head.lineterminator))
@@ -476,7 +504,7 @@ def detect_command(opts: dict[str, Any], d: Deidentifier) -> None:
 
     outputs = Outputs(opts.get("out"), sources, phi=show, single=True)
     out = outputs.for_source(sources[0])
-    report = Report("detect", total, quiet=_quiet())
+    report = Report("detect", total, quiet=_quiet(), show_ids=bool(opts.get("show_ids")))
     workers = int(opts.get("workers") or 1)
     first = True
     with _committing(outputs, report):
@@ -486,11 +514,11 @@ def detect_command(opts: dict[str, Any], d: Deidentifier) -> None:
         for r in batch.detect_many(notes, d, workers=workers, max_tps=opts.get("max_tps")):
             if not r.ok and single_note:
                 raise _reraise(r.error)
-            report.record(r)
+            src, text, where = r.context
+            report.record(r, where)
             if not r.ok:
                 continue
             spans = list(r.unwrap())
-            src, text = r.context
             if mode != "plain":
                 data = dump({"id": r.id, "spans": spans_json(spans, text, show)}, "jsonl")
             elif fmt == "text":

@@ -12,11 +12,13 @@ Why this shape:
   it runs in worker processes, each building its own detector once (in the pool
   initializer) from a small picklable `PipelineConfig`; the model itself is never pickled.
   Comprehend is I/O-bound, so it runs in threads under a token-bucket rate limit instead.
-- **Fail closed per record, one vault writer.** The parent process tokenizes, seals and
-  writes the vault, in input order. Rows of a group of records go in one `vault.put`
-  (one SQLite transaction; DynamoDB batches of 25 inside the vault), and no record of the
-  group is yielded before that call returns. If the group write fails, each record is
-  retried alone so only the records whose rows cannot be stored are reported as failed.
+- **Fail closed, one vault writer.** The parent process tokenizes, seals and writes the
+  vault, in input order. Rows of a group of records go in one `vault.put` (one SQLite
+  transaction; DynamoDB batches of 25 inside the vault), and no record of the group is
+  yielded before that call returns. A vault failure is not a record's fault (server gone,
+  throttled past retries, access denied): it ends the run with `VaultError`, records
+  already yielded being stored. With a `phiguard.journal.Journal`, the rows of records not
+  yet yielded are removed again, so a re-run leaves no orphans.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from typing import Any, Generic, TypeVar
 from phiguard.crypto import Sealer
 from phiguard.detectors import Detector, get_detector
 from phiguard.errors import ConfigError, DetectionError, PhiguardError
+from phiguard.journal import Journal
 from phiguard.pipeline import Deidentifier, DeidResult
 from phiguard.resolve import Resolver
 from phiguard.spans import Span
@@ -511,6 +514,7 @@ def deidentify_many(
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     max_tps: float | None = None,
     mp_context: str | None = None,
+    journal: Journal | None = None,
 ) -> Iterator[Result[DeidResult]]:
     """De-identified text per input, in input order, each yielded only after its vault
     rows are committed.
@@ -518,6 +522,9 @@ def deidentify_many(
     `vault`/`sealer` default to the Deidentifier's. Rows of up to `vault_batch` records
     go in one `vault.put`; a group is also written when it is `max_delay` seconds old or
     when detection would otherwise make the consumer wait, so results keep streaming.
+    A failing `vault.put` raises `VaultError` (no later record is yielded). `journal`
+    records every row's key before it is written and each note as released before it is
+    yielded (see phiguard.journal); the caller closes it.
     """
     if isinstance(pipeline, Deidentifier):
         vault = vault or pipeline.vault
@@ -535,7 +542,7 @@ def deidentify_many(
     started = 0.0
     for d in _detected(items, pipeline, run):
         if d is None:
-            yield from _flush(group, vault)
+            yield from _flush(group, vault, journal)
             continue
         p = _Pending(d, error=d.error)
         if d.spans is not None:
@@ -549,23 +556,22 @@ def deidentify_many(
             started = time.monotonic()
         group.append(p)
         if len(group) >= vault_batch or time.monotonic() - started >= max_delay:
-            yield from _flush(group, vault)
-    yield from _flush(group, vault)
+            yield from _flush(group, vault, journal)
+    yield from _flush(group, vault, journal)
 
 
-def _flush(group: list[_Pending], vault: Vault) -> Iterator[Result[DeidResult]]:
+def _flush(
+    group: list[_Pending], vault: Vault, journal: Journal | None
+) -> Iterator[Result[DeidResult]]:
     """Commit the group's rows, then release its records in order (fail closed)."""
     if not group:
         return
-    stored = [p for p in group if p.error is None]
-    try:
-        vault.put([r for p in stored for r in p.rows])
-    except Exception:
-        for p in stored:  # isolate: only records whose own rows fail are lost
-            try:
-                vault.put(p.rows)
-            except Exception as exc:
-                p.error, p.result = error_reason(exc), None
+    rows = [r for p in group if p.error is None for r in p.rows]
+    if journal is not None:
+        journal.intend(rows)
+    vault.put(rows)  # raises: nothing of this group is released
+    if journal is not None:
+        journal.released(p.result.message_hash for p in group if p.result is not None)
     batch = list(group)
     group.clear()
     for p in batch:

@@ -51,3 +51,21 @@ class RotatableVault(Protocol):
     """
 
     def records_not_sealed_with(self, key_id: str, limit: int) -> list[VaultRecord]: ...
+
+
+@runtime_checkable
+class DeletableVault(Protocol):
+    """Optional: vaults that can remove rows a failed run wrote for notes it never released
+    (`phiguard.journal`), so re-running a batch leaves no orphan rows.
+
+    `location` names the store stably across processes (a resolved file path, or region,
+    endpoint and table): journals of interrupted runs are found by it. `delete` is idempotent:
+    keys that are absent are ignored.
+    """
+
+    name: str
+
+    @property
+    def location(self) -> str: ...
+
+    def delete(self, keys: Sequence[tuple[str, str]]) -> None: ...

@@ -21,7 +21,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, cast
 
 import botocore.exceptions
@@ -267,6 +267,12 @@ class _Target:
         )
 
 
+def _op_key(op: Any) -> tuple[str, str]:
+    """(MessageHash, EntityHash) of an unprocessed PutRequest or DeleteRequest."""
+    raw = op["PutRequest"]["Item"] if "PutRequest" in op else op["DeleteRequest"]["Key"]
+    return raw["MessageHash"]["S"], raw["EntityHash"]["S"]
+
+
 class DynamoDBVault:
     """Tokens in a DynamoDB table, one item per token, keyed by (MessageHash, EntityHash).
 
@@ -355,6 +361,23 @@ class DynamoDBVault:
         )
         return records
 
+    @property
+    def location(self) -> str:
+        t = self._target
+        return f"dynamodb:{t.region}:{t.endpoint_url or ''}:{t.table}"
+
+    def delete(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Remove items by (MessageHash, EntityHash), with DeleteRequests in BatchWriteItem
+        (the writer's own permission: no read is needed, the caller names the keys)."""
+        self._check_open()
+        model = self._target.model
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), BATCH_SIZE):
+            chunk = unique[start : start + BATCH_SIZE]
+            self._batch(model, [model(h, t) for h, t in chunk], delete=True)
+        if unique:
+            log.debug("dynamodb vault: deleted %d item(s) from table %s", len(unique), self.table)
+
     def records_not_sealed_with(self, key_id: str, limit: int) -> list[VaultRecord]:
         """Up to `limit` items sealed by any key but `key_id` (for `phiguard vault rotate-key
         --new-key-file`): a filtered, strongly consistent Scan from the start of the table, so
@@ -415,31 +438,43 @@ class DynamoDBVault:
         return list(seen.values())
 
     def _write_batch(self, model: type[_VaultItem], batch: Sequence[VaultRecord]) -> None:
-        pending: list[_VaultItem] = [
-            model(
-                r.message_hash,
-                r.token,
-                ciphertext=r.ciphertext,
-                entity_type=r.type,
-                created_at=r.created_at,
-                key_id=r.key_id,
-                offset=r.offset,
-            )
-            for r in batch
-        ]
+        self._batch(
+            model,
+            [
+                model(
+                    r.message_hash,
+                    r.token,
+                    ciphertext=r.ciphertext,
+                    entity_type=r.type,
+                    created_at=r.created_at,
+                    key_id=r.key_id,
+                    offset=r.offset,
+                )
+                for r in batch
+            ],
+            delete=False,
+        )
+
+    def _batch(self, model: type[_VaultItem], items: list[_VaultItem], *, delete: bool) -> None:
+        """One BatchWriteItem of puts or deletes, re-sending unprocessed items with backoff."""
+        by_key = {(i.message_hash, i.token): i for i in items}
+        pending = list(by_key.values())
         for round_ in range(UNPROCESSED_ROUNDS + 1):
             # pynamodb's BatchWrite re-sends UnprocessedItems `max_retry_attempts` times back to
             # back (no backoff), then raises PutError and leaves them in `failed_operations`.
             writer = model.batch_write(auto_commit=False)
             try:
                 for item in pending:
-                    writer.save(item)
+                    if delete:
+                        writer.delete(item)
+                    else:
+                        writer.save(item)
                 writer.commit()
                 return
             except PutError as exc:
                 if not writer.failed_operations:
                     raise self._target.error(exc, "write", _WRITE) from None
-                pending = self._unprocessed(model, writer.failed_operations)
+                pending = [by_key[_op_key(op)] for op in writer.failed_operations]
             except _AWS_ERRORS as exc:
                 raise self._target.error(exc, "write", _WRITE) from None
             if round_ < UNPROCESSED_ROUNDS:
@@ -453,10 +488,6 @@ class DynamoDBVault:
                 )
                 self._sleep(delay)
         self._give_up(len(pending))
-
-    @staticmethod
-    def _unprocessed(model: type[_VaultItem], failed: Iterable[Any]) -> list[_VaultItem]:
-        return [model.from_raw_data(op["PutRequest"]["Item"]) for op in failed]
 
     def _give_up(self, count: int) -> NoReturn:
         t = self._target

@@ -96,24 +96,28 @@ class SQLiteVault:
         return row is not None
 
     def put(self, records: Sequence[VaultRecord]) -> None:
-        if not records:
-            return
         rows = [
             (r.message_hash, r.token, r.type, r.ciphertext, r.key_id, r.offset, r.created_at)
             for r in records
         ]
+        self._transaction(
+            f"INSERT OR REPLACE INTO vault ({COLUMNS}) VALUES (?,?,?,?,?,?,?)", rows, "write to"
+        )
+
+    def _transaction(self, sql: str, rows: Sequence[tuple[object, ...]], verb: str) -> None:
+        """`sql` over every row in one transaction: all rows or none, even if killed."""
+        if not rows:
+            return
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                self._conn.executemany(
-                    f"INSERT OR REPLACE INTO vault ({COLUMNS}) VALUES (?,?,?,?,?,?,?)", rows
-                )
+                self._conn.executemany(sql, rows)
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise VaultError(f"cannot write to vault {self.path}: {exc}") from None
+            raise VaultError(f"cannot {verb} vault {self.path}: {exc}") from None
 
     def get(self, message_hash: str) -> list[VaultRecord]:
         try:
@@ -126,6 +130,18 @@ class SQLiteVault:
 
     def close(self) -> None:
         self._conn.close()
+
+    # -- orphan removal (phiguard.journal) -------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        return f"sqlite:{self.path.resolve()}"
+
+    def delete(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Remove rows by (message hash, token), in one transaction."""
+        self._transaction(
+            "DELETE FROM vault WHERE message_hash = ? AND token = ?", list(keys), "delete from"
+        )
 
     # -- key store (phiguard.kms.KeyStore) -----------------------------------------------------
 
