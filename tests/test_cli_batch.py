@@ -138,12 +138,18 @@ def test_per_record_failure_exits_9_after_the_others(
     assert r.code == 9, r.err
     ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
     assert ids == ["r0", "r2", "r3", "r4", "r6", "r7"]
+    # failures are named by file and line: record ids may be MRNs, and stderr goes to job logs
     assert (
-        "phiguard: record r1 failed (not written): DetectionError: test: detector refused" in r.err
+        f"phiguard: record {src}:2 failed (not written): DetectionError: test: detector refused"
+        in r.err
     )
-    assert "r5" in r.err and "Maria" not in r.err
+    assert f"{src}:6 failed" in r.err and "Maria" not in r.err
+    assert not any(f"{rid} failed" in r.err or f"id {rid}" in r.err for rid in ("r1", "r5"))
     assert "2 failed" in _summary(r.err)[0]
     assert r.err.strip().splitlines()[-1].startswith("phiguard: error: 2 of 8 record(s) failed")
+    shown = run("mask", "--jsonl", str(src), "--show-ids")
+    assert shown.code == 9
+    assert f"phiguard: record {src}:2 (id r1) failed (not written)" in shown.err
 
 
 def test_reid_record_with_unknown_tokens_fails_alone(
@@ -161,7 +167,7 @@ def test_reid_record_with_unknown_tokens_fails_alone(
     r = run("reid", "--jsonl", str(deid))
     assert r.code == 9
     assert [json.loads(x) for x in r.text.splitlines()] == [records[0], records[1], records[3]]
-    assert "record r2 failed (not written): ReidentificationError" in r.err
+    assert f"record {deid}:3 failed (not written): ReidentificationError" in r.err
 
 
 def test_whole_input_error_leaves_no_partial_output(run: Any, tmp_path: Path) -> None:

@@ -54,6 +54,12 @@ input_options = compose(
         "--id-field", default="id", show_default=True, help="JSONL field identifying the record."
     ),
     click.option(
+        "--show-ids",
+        is_flag=True,
+        help="Failure lines on stderr also give each failed record's --id-field value. Off by "
+        "default (ids may be MRNs): they name the file and line.",
+    ),
+    click.option(
         "--csv",
         "csv_mode",
         is_flag=True,
