@@ -6,6 +6,7 @@ The vault is a real SQLite file; a run that dies is a real child process killed 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -14,10 +15,12 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from phiguard import Deidentifier, Sealer, VaultError
+from phiguard.errors import ConfigError
 from phiguard.journal import Journal, sweep
 from phiguard.keys import generate_key
 from phiguard.spans import Span
@@ -185,3 +188,25 @@ def test_journal_holds_keys_only_owner_readable(tmp_path: Path) -> None:
 def test_vaults_that_cannot_delete_have_no_journal() -> None:
     assert Journal.start(MemoryVault()) is None
     assert sweep(MemoryVault()).runs == 0
+
+
+def test_unusable_home_is_one_clear_error(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.write_text("")  # a file where PHIGUARD_HOME should be (modes would not stop root)
+    vault = SQLiteVault(tmp_path / "v.db")
+    with pytest.raises(ConfigError, match=r"cannot create the run journal under .*PHIGUARD_HOME"):
+        Journal.start(vault, home=home)
+
+
+@pytest.mark.parametrize("to_file", [False, True], ids=["stdout", "out-file"])
+def test_successful_cli_runs_leave_no_journal(
+    run: Any, phiguard_home: Path, tmp_path: Path, to_file: bool
+) -> None:
+    src = tmp_path / "in.jsonl"
+    rows = [json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(_notes(5))]
+    src.write_text("".join(rows))
+    out = ["--out", str(tmp_path / "out.jsonl")] if to_file else []
+    r = run("deid", "--jsonl", str(src), *out)
+    assert r.code == 0, r.err
+    assert (phiguard_home / "journal").is_dir() and _journals(phiguard_home) == []
+    assert "unreleased" not in r.err

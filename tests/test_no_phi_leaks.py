@@ -89,9 +89,10 @@ def test_debug_logs_temp_files_and_vault_hold_no_phi(
         body = text_out.read_text()
         assert not [n for n in needles if len(n) > 5 and n in body], text_out.name
 
-    vault_files = [p for p in home.iterdir() if p.name.startswith("vault.db")]
-    assert vault_files
-    for path in vault_files:
+    # the vault, its WAL, the key, and any run journal: nothing under PHIGUARD_HOME is plaintext
+    home_files = [p for p in home.rglob("*") if p.is_file()]
+    assert any(p.name.startswith("vault.db") for p in home_files)
+    for path in home_files:
         data = path.read_bytes()
         for n in needles:
             for encoding in ("utf-8", "utf-16-le", "utf-16-be"):

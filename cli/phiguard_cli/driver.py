@@ -299,11 +299,11 @@ def transform_command(
     total = _validate(inputs, mode, field, id_field)
     closers: list[Callable[[], None]] = []
     try:
-        journal = _journal(verb, opts, pipeline)
-        run = _runner(verb, opts, op, pipeline, closers, journal)
         single = len(sources) == 1 or (mode == "plain" and fmt != "text")
         outputs = Outputs(opts.get("out"), sources, phi=verb == "reid", single=single)
         report = Report(verb, total, quiet=_quiet(), show_ids=bool(opts.get("show_ids")))
+        journal = _journal(verb, opts, pipeline)  # last: nothing above may leave it open
+        run = _runner(verb, opts, op, pipeline, closers, journal)
         with _committing(outputs, report, journal):
             if mode == "plain":
                 _plain(inputs, run, outputs, report, fmt, single_note=len(sources) == 1)

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO
 
 from phiguard import paths
+from phiguard.errors import ConfigError
 from phiguard.vaults.base import DeletableVault, Vault, VaultRecord
 
 __all__ = ["Journal", "Swept", "sweep"]
@@ -139,7 +140,14 @@ class Journal:
         """A journal for `vault`, or None if the vault cannot delete rows (memory)."""
         if not isinstance(vault, DeletableVault):
             return None
-        return cls(vault, streaming=streaming, home=home)
+        try:
+            return cls(vault, streaming=streaming, home=home)
+        except OSError as exc:
+            where = _directory(vault, home).parent
+            raise ConfigError(
+                f"cannot create the run journal under {where} ({exc.strerror}); "
+                "set PHIGUARD_HOME to a writable directory"
+            ) from None
 
     def intend(self, rows: Sequence[VaultRecord]) -> None:
         """Record the keys of `rows` durably; call before `vault.put(rows)`."""
