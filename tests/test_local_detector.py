@@ -236,7 +236,8 @@ def test_clinical_vocabulary_is_not_read_as_names(detector: LocalDetector) -> No
         ("social: married, lives in elkridge with husband", "elkridge"),
         ("went to Holy Cross with fever of 103", "Holy Cross"),
         ("PT RECIEVED FROM UNIVERSITY OF VERMONT HOSPITAL", "UNIVERSITY OF VERMONT"),
-        ("lives alone at 27 Larkspur St. in Millbrook.", "27 Larkspur St. in Millbrook"),
+        ("lives alone at 27 Larkspur St. in Millbrook.", "27 Larkspur St."),
+        ("lives alone at 27 Larkspur St. in Millbrook.", "Millbrook"),
     ],
 )
 def test_places_are_found(detector: LocalDetector, text: str, needle: str) -> None:
@@ -319,6 +320,67 @@ def test_places_after_weak_cues(detector: LocalDetector, text: str, needle: str)
 )
 def test_ward_and_place_rules_leave_plain_phrases(detector: LocalDetector, text: str) -> None:
     assert flagged(text, detector.detect(text), "LOCATION") == set()
+
+
+# --- cues from the 2026-11-25 generalization round (invented names and places) ------------
+
+_STREET_NOTE = "retired, moved to 42 Port Zorvath St. in Quillby last year."
+
+
+@pytest.mark.parametrize(
+    ("text", "needle", "kind"),
+    [
+        # a run of dictionary names next to a cue: reach/contact, "from <service>", "is the
+        # interpreter/contact", a staff role before a full name
+        ("Left voicemail, unable to reach Fowler, will try again.", "Fowler", "NAME"),
+        ("sw note: contact made with rusk okafor regarding rehab bed", "rusk okafor", "NAME"),
+        (
+            "swallow eval today by haskins okafor from speech, passed liquids",
+            "haskins okafor",
+            "NAME",
+        ),
+        ("Social: widowed. Haskins is the pt's interpreter and main contact.", "Haskins", "NAME"),
+        ("ETOH hx given to the nurse mason sparrow who will consult", "mason sparrow", "NAME"),
+        ("DISPO: SOCIAL WORK CONTACTS BOWER HOLLY FENWICK TOMORROW", "BOWER HOLLY FENWICK", "NAME"),
+        # a surname that is also a word, signing the very end of the note
+        ("K 3.2, REPLETED. PTT AT 2200. BAXTER\n\n", "BAXTER", "NAME"),
+        # a first name that is also a word, before a surname or a reporting verb
+        ("dose of lasix increased per hope gallardo, see orders", "hope gallardo", "NAME"),
+        ("Daughter called. Dawn reports pt was confused at home.", "Dawn", "NAME"),
+        # an initial that is also shorthand ("C"), before a surname and "ordered"
+        ("SBP 80S, C OKAFOR ORDERED LEVOPHED TO BE STARTED", "C OKAFOR", "NAME"),
+        # hyphenated surnames: in "X is an 81 yo" and in a ward name with its number
+        ("okoro-lind vance is an 81 yo man, admitted with chf", "okoro-lind vance", "NAME"),
+        ("plan: diurese, then okoro-lindqvist 2 when bed ready", "okoro-lindqvist", "LOCATION"),
+        # where a relative is staying, and a street whose first word is also clinical ("Port")
+        ("SON IS STAYING AT THE ZORVATHEN TONIGHT, PHONE # IN CHART.", "ZORVATHEN", "LOCATION"),
+        (_STREET_NOTE, "42 Port Zorvath", None),
+        (_STREET_NOTE, "Quillby", None),
+    ],
+)
+def test_round_1125_cues(detector: LocalDetector, text: str, needle: str, kind: str | None) -> None:
+    assert covered(text, detector.detect(text), needle, kind)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call light within reach. pt unable to reach goal of 500cc today.",
+        "contact made with family, questions answered. Wife is family contact.",
+        "nurse call light in reach, nurse rounds q1h.",
+        "Dressing changed, site clean. Good\n",
+        "hope to wean tomorrow. Nurse reports that pt slept.",
+        "PT IS AT BASLINE MENTAL STATUS. wife is at the bedside.",
+        "BREATH SOUNDS DIMINISHED IN LOWER LOBES, CT TO SUCTION",
+    ],
+)
+def test_round_1125_near_misses_are_not_flagged(detector: LocalDetector, text: str) -> None:
+    spans = [s for s in detector.detect(text) if s.type in ("NAME", "LOCATION")]
+    assert flagged(text, spans) == set()
+
+
+def test_street_city_tail_leaves_the_preposition(detector: LocalDetector) -> None:
+    assert "in" not in flagged(_STREET_NOTE, detector.detect(_STREET_NOTE))
 
 
 @pytest.mark.parametrize(

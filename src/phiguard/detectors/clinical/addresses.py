@@ -38,6 +38,9 @@ _CITY_STATE_ZIP = re.compile(
 
 
 _WORDS = re.compile(r"[A-Za-z]{2,}")
+_IN_TOWN = re.compile(r"\s+in\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)$")
+# Title-case first words of street names that are also clinical words ("Port", "Mount").
+_STREET_PREFIX = frozenset({"port", "mount", "lake", "fort", "glen", "point", "cape"})
 _LIVES_AT = re.compile(r"(?i)(?:lives|living|resides)\s+at\s*$|address\W*$")
 # "Darrylton, NY": a capitalised place and a state code; codes that are also credentials or
 # words ("Smith, MD", "Jones, PA") count only after a residence/origin cue.
@@ -73,9 +76,19 @@ def find_addresses(text: str, lex: Lexicon, upper: bool = False) -> list[Span]:
         if _NOT_STREET_WORD.match(words):
             continue
         street = _WORDS.findall(m.group("street"))
-        if any(w.lower() in lex.clinical or w.lower() in FUNCTION_WORDS for w in street):
-            continue  # "8 TRACH IN PLACE", "103 SR TO ST"
-        out.append(span(m.start(), m.end(), PhiType.ADDRESS, STRONG, "address-street"))
+        if any(
+            (w.lower() in lex.clinical and not (w.istitle() and w.lower() in _STREET_PREFIX))
+            or w.lower() in FUNCTION_WORDS
+            for w in street
+        ):
+            continue  # "8 TRACH IN PLACE", "103 SR TO ST"; but "42 Port Quill St"
+        tail = _IN_TOWN.search(m.group())  # "... St. in Quillby": the "in" is no PHI
+        if tail:
+            out.append(
+                span(m.start() + tail.start(1), m.end(), PhiType.ADDRESS, STRONG, "address-street")
+            )
+        end = m.start() + tail.start() if tail else m.end()
+        out.append(span(m.start(), end, PhiType.ADDRESS, STRONG, "address-street"))
     for m in _LIVES_STREET.finditer(text):  # "lives at 27 larkspur lane": any case
         out.append(span(m.start(1), m.end(1), PhiType.ADDRESS, GOOD, "address-street"))
     for m in _TOWN_STATE.finditer(text):
@@ -88,6 +101,14 @@ def find_addresses(text: str, lex: Lexicon, upper: bool = False) -> list[Span]:
         cued = bool(_ORIGIN_CUE.search(text, max(0, start - 12), start))
         if first_word in FUNCTION_WORDS or first_word in lex.clinical:
             continue
+        place = text[start : m.end(1)].lower().split()
+        if all(
+            (lex.is_word(w) or w in lex.clinical)
+            and w not in lex.us_cities
+            and w not in lex.world_cities
+            for w in place
+        ):
+            continue  # "DIMINISHED IN LOWER LOBES, CT": plain words, then a chest tube
         if lex.is_name_word(first_word) and not cued:
             continue  # "Smith, NY" could be a name and a credential-like code
         if code in _AMBIGUOUS_STATES and not cued:

@@ -118,6 +118,7 @@ _TWO_WORD_STATES = frozenset(
         new_mexico new_hampshire west_virginia rhode_island"""
     )
 )
+_BEING_AT = words("is was are were staying stays stayed remains")
 _UNITS = words("micu sicu ccu csru ticu nicu picu cvicu ccu icu msicu ficu")
 _GAP_OK = re.compile(r"^[ \t]*$|^\.[ \t]*$|^-$")
 
@@ -308,6 +309,23 @@ class LocationRules:
                 continue
             break
         return j
+
+    def _hyphen_start(self, note: Note, i: int) -> int:
+        """Start of a ward name ending at token i, taking a glued first part of a
+        double-barrelled name ("okoro-lind 2") when it is no clinical word."""
+        toks = note.tokens
+        if (
+            i >= 2
+            and toks[i - 1].text == "-"
+            and toks[i - 2].end == toks[i - 1].start
+            and toks[i - 1].end == toks[i].start
+            and toks[i - 2].text.isalpha()
+            and len(toks[i - 2].text) >= 3
+            and toks[i - 2].low not in self.lex.clinical
+            and toks[i - 2].low not in FUNCTION_WORDS
+        ):
+            return toks[i - 2].start
+        return toks[i].start
 
     def find(self, note: Note) -> list[Span]:
         toks, out = note.tokens, []
@@ -705,7 +723,8 @@ class LocationRules:
                 and low not in self.lex.first
                 and (note.upper or note.lower or tok.text[0].isupper() or not self.lex.is_word(low))
             ):
-                out.append(span(tok.start, tok.end, PhiType.LOCATION, FAIR, "loc-unit"))
+                start = self._hyphen_start(note, i)
+                out.append(span(start, tok.end, PhiType.LOCATION, FAIR, "loc-unit"))
             # 5. a ward named after a person or town: "ON PELHAM 6 WITH", "Plan: Ortega 3",
             # "sent to marisol 3 ambulating", "west quillby 4"
             prev_tok = toks[i - 1] if i else None
@@ -726,7 +745,8 @@ class LocationRules:
                     and (prev_tok.low in ("to", "on", "from", "or") or prev_tok.text == ":")
                     and (self._unit_number(note, i) or (moved and self._loose_unit(note, i)))
                 ):
-                    out.append(span(tok.start, tok.end, PhiType.LOCATION, FAIR, "loc-ward"))
+                    start = self._hyphen_start(note, i)
+                    out.append(span(start, tok.end, PhiType.LOCATION, FAIR, "loc-ward"))
             if prev_tok is not None and (
                 low in _PLACE_PREFIX
                 and i + 1 < n
@@ -800,6 +820,29 @@ class LocationRules:
                 out.append(
                     span(toks[i + 1].start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-in")
                 )
+            # 9. "daughter is at the Quillmoor": where someone is, when the place is a word no
+            # dictionary knows (an ordinary word there is "at the bedside", "at baseline")
+            if low == "at" and 0 < i < n - 1 and toks[i - 1].low in _BEING_AT:
+                j = i + 2 if toks[i + 1].low == "the" and i + 2 < n else i + 1
+                cand = toks[j]
+                if (
+                    cand.text.isalpha()
+                    and len(cand.text) >= 4
+                    and not self.lex.is_word(cand.low)
+                    and cand.low not in self.lex.clinical
+                    and cand.low not in _HOUSING | _ROOMS | _HEADS
+                    and (
+                        self._capital_word(note, cand)
+                        or (
+                            (note.upper or note.lower)
+                            and (j == i + 2 or self.lex.is_name_word(cand.low))
+                        )
+                    )
+                ):
+                    end = self._extend(note, j, limit=2)
+                    out.append(
+                        span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-at")
+                    )
         # a state is not PHI under Safe Harbor: "North Carolina" alone names no town
         return [
             s

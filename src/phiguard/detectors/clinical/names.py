@@ -87,6 +87,27 @@ _EPONYM_NEXT = words(
     repair needle pump balloon valve filter line port boots"""
 )
 _AGE_UNITS = words("yo y yr yrs year years yof yom")
+# Cue words whose object is a person ("unable to reach X", "contacted X", "contact made with
+# X"), services a named person comes from ("X Y from speech"), what a named relative "is"
+# ("X is family contact"), and staff roles that precede a full name ("nurse X Y").
+_REACH = words("contact contacts contacted reach reached")
+_SERVICES = words(
+    """speech pt ot physical occupational social sw case cm nutrition dietary pharmacy rehab
+    respiratory psych psychiatry chaplaincy pastoral palliative ethics hospice vna admitting
+    interpreter interpreters transplant wound ostomy nephrology cardiology neurology"""
+)
+_CONTACT_ROLES = words("contact hcp proxy interpreter translator spokesperson guardian")
+# ("pt's" is three tokens: "pt", "'", "s")
+_BEFORE_CONTACT_ROLE = words("the a pt pts ' ’ s his her their main primary family designated")
+_STAFF_ROLES = words(
+    """nurse caseworker chaplain therapist pharmacist coordinator interpreter manager sw"""
+)
+_SAYS = words("reports reported states stated says said asks asked phoned called visited")
+_AFTER_STAFF_NAME = words(
+    """that who from re regarding about aware notified said says states stated reports
+    reported called paged spoke"""
+)
+_RUN_TRIGGERS = _REACH | _STAFF_ROLES | {"with", "from", "is", "was"}
 _WEAK_TITLES = words("mr ms miss rabbi pastor reverend rev")
 _GENUS = words("aureus coli faecalis faecium pneumoniae epidermidis difficile albicans")
 
@@ -245,6 +266,91 @@ class NameRules:
         gap = note.text[a.end : b.start]
         return gap in (" ", "  ", "", "\t") or (gap.strip() == "" and "\n" not in gap)
 
+    # --- runs of dictionary names after/before a cue -------------------------------------
+    def _run_word(self, tok: Token) -> bool:
+        """A dictionary name word that is not also a cue, function or clinical word."""
+        low = tok.low
+        return (
+            len(low) >= 3
+            and tok.text[0].isalpha()
+            and self.lex.is_name_word(low)
+            and low not in self.lex.clinical
+            and low not in FUNCTION_WORDS
+            and low not in _ROLES | _TITLES | _CREDENTIALS | _NOT_AFTER_ROLE | _MONTHS
+        )
+
+    def _boundary(self, note: Note, a: int, b: int) -> bool:
+        """Nothing name-like follows token a on its far side b (b = a + 1 or a - 1):
+        punctuation, a line break, a function word or the edge of the note."""
+        toks = note.tokens
+        if b < 0 or b >= len(toks):
+            return True
+        far = toks[b]
+        return (
+            not far.text[0].isalpha()
+            or far.low in FUNCTION_WORDS
+            or "\n" in note.text[toks[min(a, b)].end : toks[max(a, b)].start]
+        )
+
+    def _run_from(self, note: Note, j: int, step: int, closed: bool = True) -> list[int]:
+        """Up to three adjacent name words from token j onwards (step 1) or backwards (-1);
+        if `closed`, a boundary must follow on the far side, else [] is returned."""
+        toks = note.tokens
+        run: list[int] = []
+        k = j
+        while 0 <= k < len(toks) and len(run) < 3 and self._run_word(toks[k]):
+            if run and not self._adjacent(note, *sorted((toks[k], toks[run[-1]]))):
+                break
+            run.append(k)
+            k += step
+        if not run or (closed and not self._boundary(note, run[-1], k)):
+            return []
+        return sorted(run)
+
+    def _plausible(self, note: Note, run: list[int]) -> bool:
+        """A run reads as a name: one word is no ordinary word, all are Title-case in
+        mixed-case prose, or a first name stands in a run of two or more."""
+        toks, lex = note.tokens, self.lex
+        return (
+            any(not lex.is_common(toks[k].low) for k in run)
+            or all(self._capital(note, toks[k]) for k in run)
+            or (len(run) >= 2 and any(toks[k].low in lex.first for k in run))
+        )
+
+    def _run_cues(self, note: Note, i: int) -> list[int]:
+        """Names found from a cue at token i with a run of dictionary names next to it:
+        "unable to reach X", "contact was made with X Y", "X Y from speech", "X is family
+        contact", "nurse X Y". The run must be closed by punctuation or a function word, so
+        "nurse call light" style phrases that run on into the sentence are left alone."""
+        toks, n, low = note.tokens, len(note.tokens), note.tokens[i].low
+        run: list[int] = []
+        if low in _REACH or (
+            low == "with" and {t.low for t in toks[max(0, i - 3) : i]} & (_REACH | {"made"})
+        ):
+            j = i + 1
+            if j < n and toks[j].low in ("with", "w"):
+                j += 1
+            run = self._run_from(note, j, 1, closed=False)
+            return run if run and self._plausible(note, run) else []
+        if low in _STAFF_ROLES:
+            run = self._run_from(note, i + 1, 1)
+            if len(run) < 2:
+                return []
+            k = run[-1] + 1  # "nurse X Y that/who/aware": two plain words pass only here
+            said = k < n and toks[k].low in _AFTER_STAFF_NAME
+            return run if said or self._plausible(note, run) else []
+        if low == "from" and i + 1 < n and i > 0:
+            j = i + 2 if toks[i + 1].low == "the" else i + 1
+            if j < n and toks[j].low in _SERVICES:
+                run = self._run_from(note, i - 1, -1)
+        elif low in ("is", "was") and i > 0:
+            j = i + 1
+            while j < n and j - i <= 5 and toks[j].low in _BEFORE_CONTACT_ROLE:
+                j += 1
+            if j < n and toks[j].low in _CONTACT_ROLES:
+                run = self._run_from(note, i - 1, -1)
+        return run if run and self._plausible(note, run) else []
+
     # --- sequence taking ---------------------------------------------------------------
     def _take(self, note: Note, i: int, first_ok: bool) -> list[int]:
         """Name tokens starting at i: optional initials, a first word already judged by the
@@ -309,6 +415,8 @@ class NameRules:
 
         for i, tok in enumerate(toks):
             low = tok.low
+            if low in _RUN_TRIGGERS:
+                mark(self._run_cues(note, i), FAIR, "name-run")
             nxt = i + 1
             if nxt < n and toks[nxt].text == "." and toks[nxt].start == tok.end:
                 nxt += 1
@@ -585,6 +693,21 @@ class NameRules:
                     )
                 ):
                     mark([i, *self._take(note, i + 1, True)], GOOD, "name-pair")
+            elif (  # "per hope gallardo": a first name that is also a word, then a surname
+                # that is none, in the same case ("hope" alone stays a word)
+                nxt == i + 1
+                and i + 1 < n
+                and low in self.lex.first
+                and self._run_word(tok)
+                and toks[i + 1].low in self.lex.last
+                and len(toks[i + 1].low) >= 4
+                and toks[i + 1].text.isalpha()
+                and not self.lex.is_word(toks[i + 1].low)
+                and toks[i + 1].low not in self.lex.clinical
+                and tok.text[0].isupper() == toks[i + 1].text[0].isupper()
+                and self._adjacent(note, tok, toks[i + 1])
+            ):
+                mark([i, i + 1], FAIR, "name-pair")
             # "HERNANDEZ, CYNTHIA": a surname, a comma and a first name
             if (
                 i + 2 < n
@@ -607,6 +730,16 @@ class NameRules:
                 and low not in _ROLES
                 and low not in self.lex.clinical
                 and toks[i + 1].low in _AFTER_FIRST
+            ):
+                mark([i], FAIR, "name-first-verb")
+            if (  # "Hope reports that": a Title-case first name that is also a word, as
+                # the subject of a reporting verb in mixed-case prose
+                i + 1 < n
+                and low in self.lex.first
+                and self._capital(note, tok)
+                and tok.text[1:].islower()
+                and self._run_word(tok)
+                and toks[i + 1].low in _SAYS
             ):
                 mark([i], FAIR, "name-first-verb")
             # a first name alone in parentheses: "contact person (Rosalind)"
@@ -653,6 +786,11 @@ class NameRules:
                 and (
                     tok.text not in ("I", "A", "O", "L", "R", "C", "X", "S", "M")
                     or (tok.text in ("L", "R") and not self.lex.is_word(toks[i + 1].low))
+                    or (  # "C OKAFOR ORDERED": any initial before a surname that is no word
+                        tok.text not in ("I", "A", "O")
+                        and not self.lex.is_word(toks[i + 1].low)
+                        and toks[i + 2].low in _CLINICIAN_VERBS
+                    )
                 )
                 and toks[i + 1].low in self.lex.last
                 and toks[i + 1].low not in self.lex.clinical
@@ -819,6 +957,14 @@ class NameRules:
                         break
                     seq.append(k)
                     k -= 1
+                    if (  # "okoro-lind vance is a": a hyphenated surname counts as one word
+                        k >= 1
+                        and toks[k].text == "-"
+                        and toks[k].start == toks[k - 1].end
+                        and toks[k].end == t.start
+                        and self._alpha(toks[k - 1])
+                    ):
+                        k -= 1
                 at_line_start = k < 0 or "\n" in note.text[toks[k].end : toks[k + 1].start]
                 if (
                     seq
@@ -848,7 +994,18 @@ class NameRules:
                     mark(line, FAIR, "name-signature")
             elif (
                 (toks[last].low in self.lex.first or toks[last].low in self.lex.last)
-                and not self.lex.is_common(toks[last].low)
+                and (
+                    not self.lex.is_common(toks[last].low)
+                    # "... PTT AT 2200. BAXTER": a surname that is also a word, when nothing at
+                    # all (not even a full stop) follows it: a sentence would end with one
+                    or (
+                        toks[last].low in self.lex.last
+                        and (note.upper or note.lower or toks[last].text.isupper())
+                        and self._run_word(toks[last])
+                        and not note.text[toks[last].end :].strip()
+                        and toks[last].start > toks[last - 1].end
+                    )
+                )
                 and toks[last].low not in self.lex.clinical
                 and (last > 0 and toks[last - 1].text == ".")
             ):
