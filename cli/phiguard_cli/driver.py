@@ -258,14 +258,14 @@ def _committing(outputs: Outputs, report: Report, journal: Journal | None = None
     The journal (deid) removes the vault rows of every note that was not released."""
     try:
         yield
+        if journal is not None:
+            journal.commit()  # durable before any output goes live; if it fails, nothing does
     except BaseException:
         report.close()
         outputs.abort()
         if journal is not None:
             journal.close()
         raise
-    if journal is not None:
-        journal.commit()
     outputs.commit()
     if journal is not None:
         journal.close()
