@@ -379,6 +379,44 @@ def test_round_1125_near_misses_are_not_flagged(detector: LocalDetector, text: s
     assert flagged(text, spans) == set()
 
 
+# Second 2026-11-25 round (docs/generalization.md); invented names, none in the dev notes.
+@pytest.mark.parametrize(
+    ("text", "needle", "kind"),
+    [
+        ("FAMILY ASKED FOR RABBI. RABBI STONE CAME TO SPEAK WITH THEM.", "STONE", "NAME"),
+        ("rabbi garner in to see pt, pastor stone here as well.", "garner", "NAME"),
+        ("RATE CONTINUES PER DR I. TREMBLAY... RESP STABLE", "I. TREMBLAY", "NAME"),
+        ("Covering Dr. A. Okafor paged re BP.", "A. Okafor", "NAME"),
+        ("PLAN TO MEET S. GARNER FROM VNA AT 9AM.", "S. GARNER", "NAME"),
+        ("family met w. tremblay, questions answered", "tremblay", "NAME"),
+        ("Will talk with pt's daughter, Ivy Stone, to offer support.", "Ivy Stone", "NAME"),
+        ("son in all day, supportive to pt, Garner. wife to visit tomorrow", "Garner", "NAME"),
+        ("UOP DROPPED WITH ELEVATED PAPS, O TREMBLAY ORDERED EPI", "O TREMBLAY", "NAME"),
+        ("ENC PO INTAKE. TRANSFER GARNER 2. ", "GARNER", "LOCATION"),
+    ],
+)
+def test_round_1125b_cues(detector: LocalDetector, text: str, needle: str, kind: str) -> None:
+    assert covered(text, detector.detect(text), needle, kind)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "rabbi visited, prayed with family. pastor in to see pt.",
+        "will hold pressors until Rabbi sees pt tonight.",
+        "Daughter, Very Supportive of plan, at bedside.",
+        "Son Will Call back later.",
+        "Wound Care Note\npt turned q2h, skin intact, dressing changed.",
+        "pt given tylenol. call light in reach, Bed Alarm on.",
+        "TRANSFER 2 UNITS PRBC. plan transfer floor 2 today.",
+        "PT IS A&O X3. O2 SAT 95%.",
+    ],
+)
+def test_round_1125b_near_misses_are_not_flagged(detector: LocalDetector, text: str) -> None:
+    spans = [s for s in detector.detect(text) if s.type in ("NAME", "LOCATION")]
+    assert flagged(text, spans) == set()
+
+
 def test_street_city_tail_leaves_the_preposition(detector: LocalDetector) -> None:
     assert "in" not in flagged(_STREET_NOTE, detector.detect(_STREET_NOTE))
 

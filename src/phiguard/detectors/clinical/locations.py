@@ -88,6 +88,7 @@ _AFTER_UNIT = words(
     """when today tonight tomorrow this in on at once after if or and step cv for with w from
     to until via west east north south"""
 )
+_TRANSFER_WORDS = words("transfer transferred transfered xfer xferred")
 # Words before a lone number that are not ward names: "on day 2", "grade 3", "to level 4".
 _NOT_WARD = words(
     """day days week weeks hour hours hr hrs min minute minutes grade stage level type class step
@@ -742,7 +743,12 @@ class LocationRules:
                 )
                 if (
                     (self._ward_word(tok) or clinical_surname)
-                    and (prev_tok.low in ("to", "on", "from", "or") or prev_tok.text == ":")
+                    and (
+                        prev_tok.low in ("to", "on", "from", "or")
+                        or prev_tok.text == ":"
+                        # "TRANSFER X 2": the ward right after the verb, "to" left out
+                        or (prev_tok.low in _TRANSFER_WORDS and self._unit_number(note, i))
+                    )
                     and (self._unit_number(note, i) or (moved and self._loose_unit(note, i)))
                 ):
                     start = self._hyphen_start(note, i)

@@ -109,6 +109,9 @@ _AFTER_STAFF_NAME = words(
 )
 _RUN_TRIGGERS = _REACH | _STAFF_ROLES | {"with", "from", "is", "was"}
 _WEAK_TITLES = words("mr ms miss rabbi pastor reverend rev")
+# Clergy titles are never clinical abbreviations: a dictionary surname after one is a name
+# even when it is also a word ("RABBI STONE", "Pastor Hill").
+_CLERGY = words("rabbi pastor reverend")
 _GENUS = words("aureus coli faecalis faecium pneumoniae epidermidis difficile albicans")
 
 
@@ -175,6 +178,24 @@ class NameRules:
         ):
             return True  # "daughter Fisher": Title-case surnames that are also words
         return self._capital(note, tok) and len(low) >= 3 and not self.lex.is_common(low)
+
+    def _title_pair(self, note: Note, j: int) -> bool:
+        """After a relation word, two Title-case words in mixed-case prose, the second a
+        dictionary surname, closed by punctuation or a function word ("daughter, Ivy Stone,")."""
+        toks = note.tokens
+        if j + 1 >= len(toks) or note.text[toks[j].end : toks[j + 1].start] != " ":
+            return False
+        for t in (toks[j], toks[j + 1]):
+            if not (
+                self._capital(note, t)
+                and t.text.isalpha()
+                and t.text[1:].islower()
+                and len(t.text) >= 3
+                and t.low not in self.lex.clinical | FUNCTION_WORDS
+                and t.low not in _ROLES | _TITLES | _CREDENTIALS | _NOT_AFTER_ROLE | _MONTHS
+            ):
+                return False
+        return toks[j + 1].low in self.lex.last and self._boundary(note, j + 1, j + 2)
 
     def _before_verb(self, note: Note, j: int) -> bool:
         """After a relation word, a dictionary name that is also a word ("SON CARVER IN
@@ -448,10 +469,24 @@ class NameRules:
                 and toks[nxt].low in ("will", "may", "hope", "mark", "bill", "april", "june")
                 and toks[nxt + 1].text in (".", ",", ")", ";")
             )
+            # "DR I. JENKINS", "Dr. A. Quist": "I"/"A" with a period and a name after a title
+            dotted_initial = (
+                nxt + 2 < n
+                and toks[nxt].low in ("a", "i")
+                and self._initial(note, nxt)
+                and self.lex.is_name_word(toks[nxt + 2].low)
+                and toks[nxt + 2].low not in self.lex.clinical | FUNCTION_WORDS
+            )
             if (
                 low in _TITLES
                 and nxt < n
-                and (toks[nxt].low not in _AFTER_TITLE_NOT or cap_name or bare_initial or word_name)
+                and (
+                    toks[nxt].low not in _AFTER_TITLE_NOT
+                    or cap_name
+                    or bare_initial
+                    or word_name
+                    or dotted_initial
+                )
             ):
                 # "MR" and "MS" are also mitral regurgitation and mental status / morphine
                 weak = low in _WEAK_TITLES and not cap_name
@@ -462,7 +497,18 @@ class NameRules:
                         toks[nxt].low in self.lex.last or not self.lex.is_word(toks[nxt].low)
                     )
                 first_ok = self._alpha(toks[nxt]) and (
-                    not weak or self._namey(note, toks[nxt]) or cap_name
+                    not weak
+                    or self._namey(note, toks[nxt])
+                    or cap_name
+                    or (
+                        low in _CLERGY
+                        and self._role_name(note, toks[nxt])
+                        and nxt + 1 < n
+                        and (
+                            toks[nxt + 1].low in _POST_NAME | _AFTER_NAME
+                            or toks[nxt + 1].text in (",", ".", ";", ")")
+                        )
+                    )
                 )
                 got = (
                     self._take(note, nxt, first_ok) if first_ok or self._initial(note, nxt) else []
@@ -520,6 +566,8 @@ class NameRules:
                     )
                 ):
                     mark(self._take(note, j, True), GOOD, "name-relation")
+                elif not pro and self._title_pair(note, j):
+                    mark([j, j + 1], FAIR, "name-relation")
             # credential after: "B. CLIFFORD MD", "anita morris rn", "Maria Silva, RN"
             if low in _CREDENTIALS and i > 0:
                 j = i - 1
@@ -645,7 +693,19 @@ class NameRules:
                         (
                             namey
                             and before
-                            in ("per", "by", "with", "w", "(", "and", "to", "called", "paged")
+                            in (
+                                "per",
+                                "by",
+                                "with",
+                                "w",
+                                "(",
+                                "and",
+                                "to",
+                                "called",
+                                "paged",
+                                "meet",
+                                "met",
+                            )
                         )
                         or (sur.low in self.lex.last and not self.lex.is_common(sur.low))
                         or (
@@ -787,7 +847,7 @@ class NameRules:
                     tok.text not in ("I", "A", "O", "L", "R", "C", "X", "S", "M")
                     or (tok.text in ("L", "R") and not self.lex.is_word(toks[i + 1].low))
                     or (  # "C OKAFOR ORDERED": any initial before a surname that is no word
-                        tok.text not in ("I", "A", "O")
+                        tok.text not in ("I", "A")
                         and not self.lex.is_word(toks[i + 1].low)
                         and toks[i + 2].low in _CLINICIAN_VERBS
                     )
@@ -921,6 +981,23 @@ class NameRules:
                 and note.text[tok.end : tok.end + 1] != "-"  # "Cheyne-Stokes"
                 and (i + 1 >= n or toks[i + 1].low not in _EPONYM_NEXT)
             ):  # "left a message for Okonjo": a Title-case surname mid-sentence
+                mark([i], FAIR, "name-dictionary")
+            elif (  # "supportive to pt, Stone.": in an all-lower-case note a Title-case word
+                # mid-sentence was capitalised on purpose; a dictionary name is a name then
+                note.lower
+                and tok.text[0].isupper()
+                and tok.text[1:].islower()
+                and len(low) >= 4
+                and self._run_word(tok)
+                and low not in self.lex.states
+                and i > 0
+                and (toks[i - 1].text.islower() or toks[i - 1].text in (",", ";", "(", "&"))
+                and not note.text[max(0, tok.start - 4) : tok.start].endswith(("s/p ", "sp "))
+                and note.text[toks[i - 1].end : tok.start].count("\n") == 0
+                and (i + 1 >= n or not toks[i + 1].text[0].isupper())
+                and note.text[tok.end : tok.end + 1] not in ("'", "’", "-")
+                and (i + 1 >= n or toks[i + 1].low not in _EPONYM_NEXT)
+            ):
                 mark([i], FAIR, "name-dictionary")
 
             # "o'dowd quang aware": two dictionary names, one no English word, then "aware"
