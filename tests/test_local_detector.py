@@ -417,6 +417,45 @@ def test_round_1125b_near_misses_are_not_flagged(detector: LocalDetector, text: 
     assert flagged(text, spans) == set()
 
 
+# Third 2026-11-25 round, LOCATION (docs/generalization.md); invented places, none in the dev
+# notes (`grep -iwc` is 0 for each).
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("INR 7 ON COUMADIN; 7/23 AT OKAFOR- 2 FFP GIVEN", "OKAFOR"),
+        ("7/23 AT TRASK-HOLLOWAY- 2 UNITS PRBC", "TRASK-HOLLOWAY"),
+        ("Seen 3/14 at Quorvale for chest pain, sent home.", "Quorvale"),
+        ("pt seen 11/2 @ abernathy er, then sent here", "abernathy"),
+        ("WEAK AND WENT TO MARSH WHITFIELD WITH FEVER OF 103.", "MARSH WHITFIELD"),
+        ("pt was sent to ridge fenwick for cath, then home", "ridge fenwick"),
+        ("SEEN BY LAKE ZORVETTE NURSE FOR HOME CARE", "LAKE ZORVETTE"),
+        ("Lives in QJ with wife. Full code.", "QJ"),
+        ("Pt lives alone in SV, son nearby.", "SV"),
+        ("social: lives alone in lindqvist marsh, daughter nearby", "lindqvist marsh"),
+    ],
+)
+def test_round_1125c_location_cues(detector: LocalDetector, text: str, needle: str) -> None:
+    assert covered(text, detector.detect(text), needle, "LOCATION")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "7/23 at home, 7/24 at 0800 and 7/25 AT NOON. BP 110/70 at rest.",
+        "BP 90/50 AT REST, 7/23 AT BEDSIDE",
+        "RESULTS SENT TO JOSE MARTINEZ FOR REVIEW.",
+        "WENT TO MARSH WITH FAMILY. PT TRANSFERRED TO STONE CHAIR.",
+        "Lives in ALF, prior to that lives in NH. Went to SNF for rehab.",
+        "lives in SNF since spring. lives alone in LTC.",
+        "pt lives in quillby. Will follow up with pcp.",
+        "evaluated by west wing staff. seen by lake ridge nurse.",
+    ],
+)
+def test_round_1125c_near_misses_are_not_flagged(detector: LocalDetector, text: str) -> None:
+    spans = [s for s in detector.detect(text) if s.type == "LOCATION"]
+    assert flagged(text, spans) - {"quillby"} == set()
+
+
 def test_street_city_tail_leaves_the_preposition(detector: LocalDetector) -> None:
     assert "in" not in flagged(_STREET_NOTE, detector.detect(_STREET_NOTE))
 

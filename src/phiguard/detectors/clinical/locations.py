@@ -122,6 +122,16 @@ _TWO_WORD_STATES = frozenset(
 _BEING_AT = words("is was are were staying stays stayed remains")
 _UNITS = words("micu sicu ccu csru ticu nicu picu cvicu ccu icu msicu ficu")
 _GAP_OK = re.compile(r"^[ \t]*$|^\.[ \t]*$|^-$")
+# "lives in XX": a town abbreviation, unless it names a kind of housing or a state
+_LIVES_IN = words("lives living live lived resides alone")
+_HOUSING_ACRONYMS = words("snf alf nh ltc ltac ltach ilf sro gh afc rh ch ccrc sh vna")
+# After the place a pair of name words was moved to: "WENT TO X Y WITH FEVER"
+_AFTER_PAIR = words("with for on and by at in via w today yesterday")
+# "7/23 AT X": a month/day date (not a blood pressure such as "110/70") before "at"
+_DATE_AT = re.compile(
+    r"(?<![\d/.])(?:1[0-2]|0?[1-9])/(?:[12]\d|3[01]|0?[1-9])(?:/\d{2,4})?[ \t]+(?:at|@)[ \t]+$",
+    re.IGNORECASE,
+)
 
 
 def _gap(note: Note, a: Token, b: Token) -> str:
@@ -310,6 +320,37 @@ class LocationRules:
                 continue
             break
         return j
+
+    def _name_place(self, tok: Token) -> bool:
+        """A surname-like or unknown word that could name a place: no clinical, function,
+        housing, room, facility-noun or ward-number word ("home", "bed", "day")."""
+        low = tok.low
+        return (
+            tok.text.isalpha()
+            and len(low) >= 4
+            and (self.lex.is_name_word(low) or not self.lex.is_word(low))
+            and low not in self.lex.clinical
+            and low not in FUNCTION_WORDS
+            and low not in _HOUSING | _ROOMS | _HEADS | _NOT_WARD
+            and low not in _ERRANDS
+        )
+
+    def _town_tail(self, note: Note, first: Token, tok: Token) -> bool:
+        """`tok` is the second word of a town after "lives in" in a one-case note: a name
+        word in the same case, one space after the first, then a comma, full stop or line end
+        ("lives in quillby hill, son nearby")."""
+        after = note.text[tok.end : tok.end + 1]
+        return (
+            (note.lower or note.upper)
+            and note.text[first.end : tok.start] == " "
+            and tok.text.isalpha()
+            and (tok.text.islower() == first.text.islower())
+            and self._name_place(tok)
+            and self.lex.is_name_word(tok.low)
+            and (tok.low not in self.lex.first or tok.low in self.lex.last)
+            and after in ("", ",", ".", ";", "\n")
+            and not note.text[tok.end + 1 : tok.end + 2].isalnum()
+        )
 
     def _hyphen_start(self, note: Note, i: int) -> int:
         """Start of a ward name ending at token i, taking a glued first part of a
@@ -589,7 +630,7 @@ class LocationRules:
                         continue
                 if (
                     residence
-                    and cand.low not in _HOUSING
+                    and cand.low not in _HOUSING | _HOUSING_ACRONYMS
                     and not (j + 1 < n and (cand.low, toks[j + 1].low) in _TWO_WORD_STATES)
                     and cand.text[0].isalpha()
                     and cand.low not in FUNCTION_WORDS
@@ -604,6 +645,8 @@ class LocationRules:
                     )
                 ):
                     end = self._extend(note, j, limit=2, loose=True)
+                    if end == j + 1 and end < n and self._town_tail(note, cand, toks[end]):
+                        end += 1  # "lives in quillby hill,": a two-word town
                     out.append(
                         span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-residence")
                     )
@@ -649,7 +692,7 @@ class LocationRules:
                 ok_cand = (
                     not state_name
                     and len(cand.text) >= 2
-                    and cand.low not in _HEADS | _DESIGNATORS
+                    and cand.low not in _HEADS | _DESIGNATORS | _HOUSING_ACRONYMS
                     and (note.upper or note.lower or cand.text[0].isupper() or lower_place)
                 )
                 ward = (  # "TRANSFER TO SHARP 5": a ward named after a person or a word
@@ -693,6 +736,17 @@ class LocationRules:
             if low == "by" and i + 2 < n and {t.low for t in toks[max(0, i - 2) : i]} & _BY_CUES:
                 cand = toks[i + 1]
                 k = i + 2
+                if (  # "seen by Lake Quillby nurse": a place prefix and a word no dictionary knows
+                    cand.low in _PLACE_PREFIX
+                    and k + 1 < n
+                    and note.text[cand.end : toks[k].start] == " "
+                    and toks[k].text.isalpha()
+                    and len(toks[k].text) >= 4
+                    and not self.lex.is_word(toks[k].low)
+                    and toks[k].low not in self.lex.clinical
+                    and toks[k + 1].low in _AGENCY_STAFF
+                ):
+                    k += 1
                 if (
                     toks[k].text == "-"
                     and k + 1 < n
@@ -849,6 +903,69 @@ class LocationRules:
                     out.append(
                         span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-at")
                     )
+            # 10. "7/23 AT X": where something happened on a date, a surname or unknown word
+            # ("7/23 at home", "7/23 at 0800", "7/23 AT NOON" stay clean; an ordinary word
+            # only in Title case in a mixed-case note)
+            if (
+                low in ("at", "@")
+                and 0 < i < n - 1
+                and toks[i - 1].text.isdigit()
+                and _DATE_AT.search(note.text, max(0, toks[i + 1].start - 20), toks[i + 1].start)
+            ):
+                cand = toks[i + 1]
+                if (
+                    self._name_place(cand)
+                    and (note.upper or note.lower or self._capital_word(note, cand))
+                    and (not self.lex.is_word(cand.low) or self._capital_word(note, cand))
+                    and (cand.low not in self.lex.first or cand.low in self.lex.last)
+                ):
+                    end = self._extend(note, i + 1, limit=2)
+                    out.append(
+                        span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-date-at")
+                    )
+            # 11. "WENT TO HALL MARTINEZ WITH FEVER": in a one-case note, two name words after
+            # a movement verb and "to/from/at", one of them no English word, then a function
+            # word or punctuation
+            if (
+                low in ("to", "from", "at")
+                and (note.upper or note.lower)
+                and i + 2 < n
+                and {t.low for t in toks[max(0, i - 3) : i]} & _CUE_VERBS
+            ):
+                a, b = toks[i + 1], toks[i + 2]
+                nxt3 = toks[i + 3] if i + 3 < n else None
+                if (
+                    note.text[a.end : b.start] == " "
+                    and self._name_place(a)
+                    and self._name_place(b)
+                    and self.lex.is_name_word(a.low)
+                    and self.lex.is_name_word(b.low)
+                    and not (self.lex.is_word(a.low) and self.lex.is_word(b.low))
+                    and a.low not in self.lex.first  # "SENT TO JOSE MARTINEZ" is a person
+                    and (
+                        nxt3 is None
+                        or (nxt3.start > b.end and nxt3.low in _AFTER_PAIR)
+                        or nxt3.text in (",", ".", ";", ")")
+                    )
+                ):
+                    out.append(span(a.start, b.end, PhiType.LOCATION, FAIR, "loc-pair"))
+            # 12. "lives in XX": a town abbreviation, even one that is also clinical
+            # shorthand, in a mixed-case note; not a state or a kind of housing ("lives in ALF")
+            if low == "in" and 0 < i < n - 1 and toks[i - 1].low in _LIVES_IN and not note.upper:
+                cand = toks[i + 1]
+                after = note.text[cand.end : cand.end + 1]
+                if (
+                    cand.text.isalpha()
+                    and cand.text.isupper()
+                    and 2 <= len(cand.text) <= 4
+                    and cand.low not in self.lex.states
+                    and cand.low not in _HOUSING_ACRONYMS
+                    and cand.low not in FUNCTION_WORDS
+                    and not self.lex.is_common(cand.low)
+                    and not after.isalnum()
+                    and after != "-"
+                ):
+                    out.append(span(cand.start, cand.end, PhiType.LOCATION, FAIR, "loc-abbrev"))
         # a state is not PHI under Safe Harbor: "North Carolina" alone names no town
         return [
             s
