@@ -128,7 +128,8 @@ def _one_line(r: subprocess.CompletedProcess[bytes]) -> str:
     return lines[0]
 
 
-def test_writer_writes_but_cannot_read(iam: Env, tmp_path: Path) -> None:
+def _written_by_the_writer(iam: Env, tmp_path: Path) -> Path:
+    """NOTE de-identified by the writer role under KMS: the de-identified file."""
     src = tmp_path / "n.txt"
     src.write_text(NOTE)
     out = tmp_path / "n.deid"
@@ -136,6 +137,11 @@ def test_writer_writes_but_cannot_read(iam: Env, tmp_path: Path) -> None:
         "writer", "deid", "--kms-key-id", iam.key_arn, "--out", str(out), str(src), home=tmp_path
     )
     assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_writer_writes_but_cannot_read(iam: Env, tmp_path: Path) -> None:
+    out = _written_by_the_writer(iam, tmp_path)
     r = iam.run("writer", "reid", str(out), home=tmp_path)
     assert r.returncode == 5, r.stderr
     line = _one_line(r)
@@ -145,13 +151,7 @@ def test_writer_writes_but_cannot_read(iam: Env, tmp_path: Path) -> None:
 
 
 def test_reidentifier_reads_and_is_named_in_the_audit(iam: Env, tmp_path: Path) -> None:
-    src = tmp_path / "n.txt"
-    src.write_text(NOTE)
-    out = tmp_path / "n.deid"
-    r = iam.run(
-        "writer", "deid", "--kms-key-id", iam.key_arn, "--out", str(out), str(src), home=tmp_path
-    )
-    assert r.returncode == 0, r.stderr
+    out = _written_by_the_writer(iam, tmp_path)
     r = iam.run("reidentifier", "reid", str(out), home=tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout == NOTE.encode()

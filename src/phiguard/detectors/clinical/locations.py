@@ -179,13 +179,21 @@ class LocationRules:
     def _capital_word(self, note: Note, tok: Token) -> bool:
         return not note.upper and tok.text[0].isupper() and not tok.text.isupper()
 
-    def _unit_number(self, note: Note, j: int) -> bool:
-        """Token j is followed by a lone ward number: "whitcombe 4" (not "MSO4", "PMD 8/5")."""
+    @staticmethod
+    def _lone_digit(note: Note, j: int) -> Token | None:
+        """The single digit standing apart right after token j ("whitcombe 4"), if any."""
         toks = note.tokens
         if j + 1 >= len(toks):
-            return False
+            return None
         num = toks[j + 1]
         if not (num.text.isdigit() and len(num.text) == 1) or num.start == toks[j].end:
+            return None
+        return num
+
+    def _unit_number(self, note: Note, j: int) -> bool:
+        """Token j is followed by a lone ward number: "whitcombe 4" (not "MSO4", "PMD 8/5")."""
+        num = self._lone_digit(note, j)
+        if num is None:
             return False
         after = note.text[num.end : num.end + 1]
         if after in "NSEWnsew" and after and not note.text[num.end + 1 : num.end + 2].isalnum():
@@ -203,10 +211,8 @@ class LocationRules:
         """Token j is followed by a lone digit and then a word or the end of the line, without
         the strict look-ahead of `_unit_number` (used after "transfer to")."""
         toks = note.tokens
-        if j + 1 >= len(toks):
-            return False
-        num = toks[j + 1]
-        if not (num.text.isdigit() and len(num.text) == 1) or num.start == toks[j].end:
+        num = self._lone_digit(note, j)
+        if num is None:
             return False
         if self._unit_number(note, j):
             return True
