@@ -1,4 +1,4 @@
-"""Throughput and memory of the streaming pipeline (phiguard.batch and the CLI driver).
+"""Throughput and memory of the streaming pipeline (phiguard.run.batch and the CLI driver).
 
     .venv/bin/python benchmarks/bench_pipeline.py [--limit N] [--quick]
         [--dynamodb-endpoint URL] [--big-mb 200] [--json OUT]
@@ -89,17 +89,18 @@ def child_pipeline(
     import logging
 
     logging.disable(logging.WARNING)
-    from phiguard import Deidentifier, Sealer, batch
-    from phiguard.journal import Journal
-    from phiguard.keys import generate_key
+    from phiguard import Deidentifier, Sealer
+    from phiguard.run import batch
+    from phiguard.keys.files import generate_key
     from phiguard.vaults import open_vault
+    from phiguard.vaults.journal import Journal
 
     t0 = time.perf_counter()
     vault = None
     if kind == "deid-sqlite":
         vault = open_vault("sqlite", path=tmp / f"vault-{workers}.db")
     elif kind == "deid-dynamodb":
-        from phiguard.vaults.dynamodb import create_table
+        from phiguard.vaults.dynamodb.vault import create_table
 
         table = f"bench-{os.getpid()}"
         create_table(table, region="us-east-1", endpoint_url=endpoint)

@@ -20,7 +20,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from phiguard import Deidentifier, Sealer, load_key, open_vault
-from phiguard.spark import SparkPipeline, deidentify_column
+from phiguard.run.spark import SparkPipeline, deidentify_column
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -29,7 +29,7 @@ def main() -> int:
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-    from phiguard.detectors.local import LocalDetector
+    from phiguard.detectors.local.detector import LocalDetector
 
     lines = Path(args.data).read_text().splitlines()
     texts = [json.loads(line)["text"] for line in lines if line.strip()][: args.limit]

@@ -46,7 +46,7 @@ def resurrogated(recs: list[dict[str, Any]], data: str, seed: int) -> list[dict[
     import score_synthetic
     import synth_notes
 
-    from phiguard.evaluation import GoldRecord, GoldSpan
+    from phiguard.evaluation.scoring import GoldRecord, GoldSpan
 
     gold = [
         GoldRecord(
@@ -86,7 +86,7 @@ def local_spans(
     texts: Iterable[str], args: argparse.Namespace
 ) -> Iterator[list[tuple[int, int, str, str]]]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from phiguard.detectors.local import LocalDetector
+    from phiguard.detectors.local.detector import LocalDetector
 
     det = LocalDetector(model=args.model, age_policy=args.age_policy)
     for spans in det.detect_many(texts):

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from phiguard import Deidentifier, DetectionError, Sealer, VaultError, batch
-from phiguard.batch import BatchInput, Item, PipelineConfig, TokenBucket
+from phiguard import Deidentifier, DetectionError, Sealer, VaultError
+from phiguard.run import batch
 from phiguard.errors import ConfigError
-from phiguard.keys import generate_key
+from phiguard.keys.files import generate_key
+from phiguard.run.batch import BatchInput, Item, PipelineConfig, TokenBucket
 from phiguard.spans import Span
 from phiguard.vaults.base import VaultRecord
 from phiguard.vaults.memory import MemoryVault
@@ -246,7 +247,7 @@ def test_io_bound_backend_runs_in_threads_in_order() -> None:
 
 def _local_available() -> bool:
     try:
-        import phiguard.detectors.local  # noqa: F401
+        import phiguard.detectors.local.detector  # noqa: F401
     except ImportError:
         return False
     return True
@@ -265,7 +266,7 @@ def test_real_local_detector_in_two_workers_matches_serial(
 
 def test_deidentify_many_uses_the_deidentifiers_tokenizer() -> None:
     """Consistent pseudonyms (same value, same token) hold in batches too."""
-    from phiguard.pseudonym import Pseudonymizer
+    from phiguard.keys.pseudonym import Pseudonymizer
 
     d = Deidentifier(WordDetector(), vault=MemoryVault(), sealer=Sealer(generate_key()))
     d.pseudonymizer = Pseudonymizer(generate_key())

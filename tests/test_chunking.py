@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from phiguard.chunking import Chunk, chunk_text, iter_chunks, utf8_len
+from phiguard.detectors.chunking import Chunk, chunk_text, iter_chunks, utf8_len
 
 
 def check_chunks(text: str, chunks: list[Chunk], max_bytes: int) -> None:

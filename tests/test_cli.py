@@ -246,7 +246,7 @@ def test_dynamodb_store_round_trip_and_raw_layout(
 def test_dry_run_prices_comprehend_without_calling_or_touching_the_vault(
     run: Any, phiguard_home: Path, dev_notes: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    from phiguard.packing import estimate_cost
+    from phiguard.detectors.comprehend.packing import estimate_cost
 
     notes = [n["text"] for n in dev_notes[:300]]
     src = tmp_path / "notes.jsonl"

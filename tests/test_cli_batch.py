@@ -120,7 +120,7 @@ def test_summary_on_stderr_unless_quiet(run: Any, tmp_path: Path) -> None:
 def test_per_record_failure_exits_9_after_the_others(
     run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from phiguard.detectors.local import LocalDetector
+    from phiguard.detectors.local.detector import LocalDetector
 
     real_many = LocalDetector.detect_many
 

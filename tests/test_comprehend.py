@@ -13,10 +13,10 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from phiguard.chunking import chunk_text, utf8_len
 from phiguard.detectors import get_detector
 from phiguard.detectors.base import Detector
-from phiguard.detectors.comprehend import ComprehendDetector
+from phiguard.detectors.chunking import chunk_text, utf8_len
+from phiguard.detectors.comprehend.detector import ComprehendDetector
 from phiguard.errors import DetectionError
 from phiguard.spans import Span
 

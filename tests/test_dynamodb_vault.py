@@ -28,7 +28,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from dynamodb_server import free_port, running_server, server_kind, stop
 from phiguard.errors import VaultError
 from phiguard.vaults.base import Vault, VaultRecord
-from phiguard.vaults.dynamodb import BATCH_SIZE, UNPROCESSED_ROUNDS, DynamoDBVault, create_table
+from phiguard.vaults.dynamodb.vault import (
+    BATCH_SIZE,
+    UNPROCESSED_ROUNDS,
+    DynamoDBVault,
+    create_table,
+)
 
 pytestmark = pytest.mark.dynamodb
 

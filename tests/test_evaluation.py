@@ -1,4 +1,4 @@
-"""Tests for phiguard.evaluation and the `phiguard eval` command (stub detectors only)."""
+"""Tests for phiguard.evaluation.scoring and the `phiguard eval` command (stub detectors only)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from phiguard.errors import DetectionError, InputError
-from phiguard.evaluation import (
+from phiguard.evaluation.scoring import (
     CORPUS_TARGETS,
     SAMPLE_TARGETS,
     GoldRecord,
@@ -375,7 +375,7 @@ def _run(
     seen: list[dict[str, object]] | None = None,
 ) -> Result:
     """Invoke the command with `detector` standing in for every backend."""
-    import phiguard.pipeline
+    import phiguard.run.deidentifier
     from phiguard_cli import eval_cmd
 
     def fake_get_detector(name: str, **options: object) -> object:
@@ -383,7 +383,7 @@ def _run(
             seen.append({"name": name, **options})
         return detector
 
-    monkeypatch.setattr(phiguard.pipeline, "get_detector", fake_get_detector)
+    monkeypatch.setattr(phiguard.run.deidentifier, "get_detector", fake_get_detector)
     return CliRunner().invoke(eval_cmd.eval_command, args)
 
 
@@ -475,7 +475,7 @@ intervals = st.lists(
 def test_any_overlap_matches_brute_force(
     items: list[tuple[int, int]], others: list[tuple[int, int]]
 ) -> None:
-    from phiguard.evaluation import _any_overlap
+    from phiguard.evaluation.scoring import _any_overlap
 
     expected = [any(s < oe and os < e for os, oe in others) for s, e in items]
     assert _any_overlap(items, others) == expected

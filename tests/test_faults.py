@@ -26,7 +26,7 @@ from botocore.stub import Stubber
 
 from dynamodb_server import REPO_ROOT, fake_aws_env, free_port, server_command, stop
 from phiguard import Deidentifier, Sealer
-from phiguard.detectors.comprehend import ComprehendDetector
+from phiguard.detectors.comprehend.detector import ComprehendDetector
 from phiguard.transform import message_hash
 from phiguard.vaults.sqlite import SQLiteVault
 

@@ -78,7 +78,7 @@ class Env:
 def iam() -> Iterator[Env]:
     with fake_aws_env(), moto_server(iam_after=SETUP_BUDGET) as ep:
         from phiguard.audit import create_companion_tables
-        from phiguard.vaults.dynamodb import create_table
+        from phiguard.vaults.dynamodb.vault import create_table
 
         kms = boto3.client("kms", region_name=REGION, endpoint_url=ep)
         key = kms.create_key(Description="phiguard vault")["KeyMetadata"]

@@ -21,10 +21,10 @@ import pytest
 
 from phiguard import Deidentifier, Sealer, VaultError
 from phiguard.errors import ConfigError
-from phiguard.journal import Journal, sweep
-from phiguard.keys import generate_key
+from phiguard.keys.files import generate_key
 from phiguard.spans import Span
 from phiguard.vaults.base import VaultRecord
+from phiguard.vaults.journal import Journal, sweep
 from phiguard.vaults.memory import MemoryVault
 from phiguard.vaults.sqlite import SQLiteVault
 
@@ -134,7 +134,7 @@ def test_journal_of_a_killed_run_is_swept_by_the_next_one(
         import os, re, sys, time
         from pathlib import Path
         from phiguard import Deidentifier, Sealer
-        from phiguard.journal import Journal
+        from phiguard.vaults.journal import Journal
         from phiguard.spans import Span
         from phiguard.vaults.sqlite import SQLiteVault
 
@@ -164,7 +164,7 @@ def test_journal_of_a_killed_run_is_swept_by_the_next_one(
     assert sweep(vault, home=tmp_path).runs == 0  # still alive
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    monkeypatch.setattr("phiguard.journal.DELETE_CHUNK", 7)  # settle in several deletes
+    monkeypatch.setattr("phiguard.vaults.journal.DELETE_CHUNK", 7)  # settle in several deletes
     swept = sweep(vault, home=tmp_path)
     assert (swept.runs, swept.notes) == (1, 0 if committed else 30)
     assert len(_hashes(vault)) == (30 if committed else 0)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from phiguard import EncryptionKeyError, Sealer, load_key
-from phiguard.keys import key_id
+from phiguard.keys.files import key_id
 
 MH, TOK = "ab" * 32, "cd" * 32
 

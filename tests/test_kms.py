@@ -16,10 +16,10 @@ from dynamodb_server import fake_aws_env
 from moto_server import moto_server
 from phiguard import EncryptionKeyError, Sealer
 from phiguard.audit import Auditor, MemoryAuditLog
-from phiguard.keys import generate_key, key_id, rotate_local_key, write_key_file
-from phiguard.kms import PSEUDONYM_SLOT, KmsKeyring, open_keys
-from phiguard.pipeline import Deidentifier
+from phiguard.keys.files import generate_key, key_id, rotate_local_key, write_key_file
+from phiguard.keys.kms import PSEUDONYM_SLOT, KmsKeyring, open_keys
 from phiguard.reid import reidentify
+from phiguard.run.deidentifier import Deidentifier
 from phiguard.spans import Span
 from phiguard.vaults.memory import MemoryVault
 from phiguard.vaults.sqlite import SQLiteVault
@@ -236,7 +236,7 @@ def run_cli(tmp_path: Path) -> Any:
 
 @pytest.mark.dynamodb
 def test_local_rotation_on_dynamodb(dynamodb_endpoint: str) -> None:
-    from phiguard.vaults.dynamodb import DynamoDBVault, create_table
+    from phiguard.vaults.dynamodb.vault import DynamoDBVault, create_table
 
     create_table("rotate-vault", endpoint_url=dynamodb_endpoint)
     vault = DynamoDBVault("rotate-vault", endpoint_url=dynamodb_endpoint)

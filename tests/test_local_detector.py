@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from phiguard.detectors import get_detector
-from phiguard.detectors.local import LocalDetector
+from phiguard.detectors.local.detector import LocalDetector
 from phiguard.errors import ConfigError, DetectionError
 from phiguard.spans import Span
 

@@ -12,9 +12,9 @@ from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from phiguard.chunking import utf8_len
-from phiguard.detectors.comprehend import ComprehendDetector
-from phiguard.packing import (
+from phiguard.detectors.chunking import utf8_len
+from phiguard.detectors.comprehend.detector import ComprehendDetector
+from phiguard.detectors.comprehend.packing import (
     SEPARATOR,
     Batch,
     Piece,

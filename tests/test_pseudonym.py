@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from phiguard import Deidentifier, Sealer, Span
-from phiguard.pseudonym import Pseudonymizer, derive_pseudonym_key
+from phiguard.keys.pseudonym import Pseudonymizer, derive_pseudonym_key
 from phiguard.vaults.memory import MemoryVault
 
 KEY = b"\x07" * 32
@@ -150,7 +150,7 @@ def test_identical_notes_in_one_dynamodb_put(dynamodb_endpoint: str) -> None:
     different ciphertexts (fresh nonces): a batch holding both must still be stored."""
     from phiguard.audit import Auditor, MemoryAuditLog
     from phiguard.reid import reidentify
-    from phiguard.vaults.dynamodb import DynamoDBVault, create_table
+    from phiguard.vaults.dynamodb.vault import DynamoDBVault, create_table
 
     create_table("consistent-vault", endpoint_url=dynamodb_endpoint)
     vault = DynamoDBVault("consistent-vault", endpoint_url=dynamodb_endpoint)

@@ -1,4 +1,4 @@
-"""phiguard.spark on a real local[2] Spark session: de-identify and mask a column, one
+"""phiguard.run.spark on a real local[2] Spark session: de-identify and mask a column, one
 pipeline per executor process, vault rows written in groups, failed rows withheld."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 
 from phiguard import Deidentifier, Sealer, load_key, open_vault
 from phiguard.resolve import Resolver
-from phiguard.spark import SparkPipeline, deidentify_column, mask_column
+from phiguard.run.spark import SparkPipeline, deidentify_column, mask_column
 
 NOTES = [
     "Pt Carlos Salazar seen 11/12/2011 by Dr. Sarkar.",
@@ -90,7 +90,7 @@ def test_executors_build_the_pipeline_once_per_process(spark: Any) -> None:
     def probe(batches: Iterator[Any]) -> Iterator[Any]:
         import pandas as pd
 
-        from phiguard import spark as ps
+        from phiguard.run import spark as ps
 
         for pdf in batches:
             d, _ = ps._pipeline(SparkPipeline(), False)

@@ -1,4 +1,4 @@
-"""Drives mask/deid/reid over many inputs, streaming through `phiguard.batch`.
+"""Drives mask/deid/reid over many inputs, streaming through `phiguard.run.batch`.
 
 Inputs are files, directories (walked recursively for `--glob`, default `*.txt`, `*.jsonl`
 with `--jsonl`, `*.csv` with `--csv`; hidden files and directories are skipped), glob
@@ -42,9 +42,10 @@ from typing import Any
 import click
 
 from phiguard import errors
-from phiguard.batch import Item, Result
 from phiguard.errors import ConfigError, InputError, PhiguardError, RecordsFailed
-from phiguard.files import (
+from phiguard.run.batch import Item, Result
+from phiguard.run.deidentifier import Deidentifier
+from phiguard.run.files import (
     Inputs,
     Outputs,
     Source,
@@ -53,9 +54,8 @@ from phiguard.files import (
     expand_inputs,
     jsonl_records,
 )
-from phiguard.journal import Journal, sweep
-from phiguard.pipeline import Deidentifier
 from phiguard.spans import Span
+from phiguard.vaults.journal import Journal, sweep
 
 log = logging.getLogger("phiguard.cli")
 
@@ -173,7 +173,7 @@ def _serial(op: Callable[[str], tuple[str, dict[str, Any]]]) -> Runner:
     """Per-record runner over the command's own `op` (reid: vault reads, no workers)."""
 
     def run(items: Iterator[Item]) -> Iterator[Result[Value]]:
-        from phiguard.batch import error_reason
+        from phiguard.run.batch import error_reason
 
         for index, item in enumerate(items):
             if not item.text:
@@ -197,8 +197,8 @@ def _runner(
     closers: list[Callable[[], None]],
     journal: Journal | None = None,
 ) -> Runner:
-    """mask/deid stream through phiguard.batch; values become (text, meta) pairs."""
-    from phiguard import batch
+    """mask/deid stream through phiguard.run.batch; values become (text, meta) pairs."""
+    from phiguard.run import batch
 
     if verb not in ("mask", "deid"):
         return _serial(op)
@@ -287,7 +287,7 @@ def transform_command(
 ) -> None:
     """Shared driver of mask/deid/reid (see the module docstring for the contract).
 
-    mask/deid run through `phiguard.batch` with `--workers`; `pipeline` is the command's
+    mask/deid run through `phiguard.run.batch` with `--workers`; `pipeline` is the command's
     Deidentifier (built from the options when not given). reid runs `op` per record.
     """
     mode, sources, inputs, field, id_field = _job(opts)
@@ -360,7 +360,7 @@ def _note_items(inputs: Inputs, mode: str, field: str, id_field: str) -> Iterato
 
 def dry_run(opts: dict[str, Any]) -> None:
     """Print what a Comprehend Medical run over these inputs would cost; call nothing."""
-    from phiguard.packing import estimate_cost
+    from phiguard.detectors.comprehend.packing import estimate_cost
 
     mode, _, inputs, field, id_field = _job(opts)
     _validate(inputs, mode, field, id_field)
@@ -494,7 +494,7 @@ def detect_command(opts: dict[str, Any], d: Deidentifier) -> None:
     (`--format text`) or JSON; JSONL/CSV records as `{"id": …, "spans": […]}` lines.
     `--show-text` puts PHI in the output, so it is then written like `reid` output.
     """
-    from phiguard import batch
+    from phiguard.run import batch
 
     mode, sources, inputs, field, id_field = _job(opts)
     fmt = opts["fmt"]

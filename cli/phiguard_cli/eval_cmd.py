@@ -1,4 +1,4 @@
-"""`phiguard eval`: a thin wrapper over `phiguard.evaluation` (options in, report out).
+"""`phiguard eval`: a thin wrapper over `phiguard.evaluation.scoring` (options in, report out).
 
 It takes the same detector options as `detect`/`mask`/`deid` and builds the detector and
 resolver the same way, so it scores exactly what those commands would remove.
@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from phiguard.errors import PhiguardError
-from phiguard.evaluation import (
+from phiguard.evaluation.scoring import (
     EXIT_TARGETS_FAILED,
     EvalReport,
     TargetResult,

@@ -15,7 +15,7 @@ import click
 from phiguard import paths
 from phiguard.errors import PhiguardError
 from phiguard.logs import configure_logging
-from phiguard.pipeline import Deidentifier
+from phiguard.run.deidentifier import Deidentifier
 from phiguard.spans import PhiType, Span
 from phiguard.transform import MaskStyle, mask
 from phiguard_cli.driver import detect_command, dry_run, transform_command
@@ -154,7 +154,7 @@ def create_table_command(
     table: str, region: str | None, endpoint_url: str | None, profile: str | None
 ) -> None:
     """Create the DynamoDB vault table (MessageHash / EntityHash) if it does not exist."""
-    from phiguard.vaults.dynamodb import create_table
+    from phiguard.vaults.dynamodb.vault import create_table
 
     created = create_table(table, region=region, endpoint_url=endpoint_url, profile=profile)
     click.echo(f"table {table} {'created' if created else 'already exists'}", err=True)
@@ -175,7 +175,7 @@ def create_table_command(
 )
 def keygen_command(key_file: str | None) -> None:
     """Create a new random AES-256 key file (mode 0600); never overwrites."""
-    from phiguard.keys import generate_key, key_id, write_key_file
+    from phiguard.keys.files import generate_key, key_id, write_key_file
 
     path = Path(key_file) if key_file else paths.default_key_path()
     key = generate_key()

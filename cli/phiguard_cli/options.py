@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 import click
 
 from phiguard.audit import Auditor, open_auditor
-from phiguard.crypto import Sealer
 from phiguard.detectors import BACKENDS
-from phiguard.kms import open_keys
-from phiguard.pipeline import Deidentifier
-from phiguard.pseudonym import Pseudonymizer
+from phiguard.keys.kms import open_keys
+from phiguard.keys.pseudonym import Pseudonymizer
+from phiguard.keys.sealer import Sealer
 from phiguard.resolve import Resolver, load_terms
+from phiguard.run.deidentifier import Deidentifier
 from phiguard.vaults import STORES, open_vault
 from phiguard.vaults.base import Vault
 

@@ -55,8 +55,8 @@ def _open(opts: dict[str, Any]) -> Any:
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=500, show_default=True)
 def rotate_key_command(**opts: Any) -> None:
     """Rotate vault keys: re-wrap KMS data keys, or re-encrypt values to a new local key."""
-    from phiguard.keys import generate_key, read_key_file, write_key_file
-    from phiguard.kms import KmsKeyring, key_store_for, open_keys
+    from phiguard.keys.files import generate_key, read_key_file, write_key_file
+    from phiguard.keys.kms import KmsKeyring, key_store_for, open_keys
 
     if bool(opts["kms_key_id"]) == bool(opts["new_key_file"]):
         raise ConfigError("pass exactly one of --kms-key-id (re-wrap) or --new-key-file")
@@ -73,7 +73,7 @@ def rotate_key_command(**opts: Any) -> None:
             n = ring.rewrap(opts["kms_key_id"])
             click.echo(f"re-wrapped {n} key(s) under {opts['kms_key_id']}", err=True)
             return
-        from phiguard.keys import key_id, rotate_local_key
+        from phiguard.keys.files import key_id, rotate_local_key
 
         old, _ = open_keys(
             vault,

@@ -8,7 +8,6 @@ originals are kept encrypted in a vault for authorized re-identification.
 """
 
 from phiguard.audit import Auditor
-from phiguard.crypto import Sealer
 from phiguard.detectors import Detector, get_detector
 from phiguard.errors import (
     ConfigError,
@@ -19,11 +18,12 @@ from phiguard.errors import (
     ReidentificationError,
     VaultError,
 )
-from phiguard.keys import load_key
-from phiguard.pipeline import Deidentifier, DeidResult
-from phiguard.pseudonym import Pseudonymizer
+from phiguard.keys.files import load_key
+from phiguard.keys.pseudonym import Pseudonymizer
+from phiguard.keys.sealer import Sealer
 from phiguard.reid import reidentify
 from phiguard.resolve import Resolver, merge
+from phiguard.run.deidentifier import Deidentifier, DeidResult
 from phiguard.spans import PhiType, Span
 from phiguard.transform import MaskStyle, mask, message_hash, tokenize
 from phiguard.vaults import Vault, VaultRecord, open_vault

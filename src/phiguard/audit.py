@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from phiguard.errors import PhiguardError, VaultError
-from phiguard.kms import CompanionTable
+from phiguard.keys.kms import CompanionTable
 
 ACTION_REID = "reid"
 
@@ -79,7 +79,7 @@ def aws_actor(
     endpoint is configured (AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL); otherwise the OS user is
     recorded and marked as such.
     """
-    from phiguard.kms import aws_client, aws_errors, aws_failure
+    from phiguard.keys.kms import aws_client, aws_errors, aws_failure
 
     if endpoint_url and not (
         os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL")
@@ -139,7 +139,7 @@ class DynamoDBAuditLog(CompanionTable):
     suffix = "-audit"
 
     def append_audit(self, record: AuditRecord) -> None:
-        from phiguard.kms import aws_errors, aws_failure
+        from phiguard.keys.kms import aws_errors, aws_failure
 
         item = {
             "AuditId": {"S": f"{record.at}#{uuid.uuid4().hex}"},
@@ -161,7 +161,7 @@ class DynamoDBAuditLog(CompanionTable):
             raise aws_failure(exc, f"write the audit table '{self.table}' (PutItem)") from None
 
     def audit_records(self) -> list[AuditRecord]:
-        from phiguard.kms import aws_errors, aws_failure
+        from phiguard.keys.kms import aws_errors, aws_failure
 
         try:
             pages = self._client.get_paginator("scan").paginate(TableName=self.table)
@@ -191,7 +191,7 @@ def create_companion_tables(
     profile: str | None = None,
 ) -> list[tuple[str, bool]]:
     """Create `<table>-keys` and `<table>-audit` if missing: (name, created) for each."""
-    from phiguard.kms import aws_client, create_dynamodb_table
+    from phiguard.keys.kms import aws_client, create_dynamodb_table
 
     client = aws_client("dynamodb", region, profile, endpoint_url)
     return [

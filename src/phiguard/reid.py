@@ -10,8 +10,8 @@ import re
 from itertools import pairwise
 
 from phiguard.audit import Auditor
-from phiguard.crypto import Sealer
 from phiguard.errors import ReidentificationError
+from phiguard.keys.sealer import Sealer
 from phiguard.transform import TOKEN_LENGTH, message_hash, restore
 from phiguard.vaults.base import Vault
 

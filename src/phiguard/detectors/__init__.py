@@ -22,11 +22,11 @@ def get_detector(name: str = "local", **options: Any) -> Detector:
         return _cache[key]
     detector: Detector
     if name == "local":
-        from phiguard.detectors.local import LocalDetector
+        from phiguard.detectors.local.detector import LocalDetector
 
         detector = LocalDetector(**options)
     elif name == "comprehend":
-        from phiguard.detectors.comprehend import ComprehendDetector
+        from phiguard.detectors.comprehend.detector import ComprehendDetector
 
         detector = ComprehendDetector(**options)
     else:

@@ -27,7 +27,7 @@ def open_vault(
 
         return SQLiteVault(path or paths.default_vault_path(), create=create)
     if store == "dynamodb":
-        from phiguard.vaults.dynamodb import DynamoDBVault
+        from phiguard.vaults.dynamodb.vault import DynamoDBVault
 
         return DynamoDBVault(
             table=table or "phiguard-vault",

@@ -46,7 +46,7 @@ class Vault(Protocol):
 class RotatableVault(Protocol):
     """Optional: vaults that can list rows by sealing key, for a resumable local-key rotation.
 
-    Other optional capabilities, checked with isinstance: `phiguard.kms.KeyStore` (wrapped data
+    Other optional capabilities, checked with isinstance: `phiguard.keys.kms.KeyStore` (wrapped data
     keys kept with the vault) and `phiguard.audit.AuditLog` (the re-identification audit trail).
     """
 
@@ -56,7 +56,7 @@ class RotatableVault(Protocol):
 @runtime_checkable
 class DeletableVault(Protocol):
     """Optional: vaults that can remove rows a failed run wrote for notes it never released
-    (`phiguard.journal`), so re-running a batch leaves no orphan rows.
+    (`phiguard.vaults.journal`), so re-running a batch leaves no orphan rows.
 
     `location` names the store stably across processes (a resolved file path, or region,
     endpoint and table): journals of interrupted runs are found by it. `delete` is idempotent:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from phiguard.audit import AuditRecord
-from phiguard.kms import WrappedKey
+from phiguard.keys.kms import WrappedKey
 from phiguard.vaults.base import VaultRecord
 
 

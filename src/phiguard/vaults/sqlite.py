@@ -15,7 +15,7 @@ from pathlib import Path
 
 from phiguard.audit import AuditRecord
 from phiguard.errors import VaultError
-from phiguard.kms import WrappedKey
+from phiguard.keys.kms import WrappedKey
 from phiguard.vaults.base import VaultRecord
 
 SCHEMA = """
@@ -131,7 +131,7 @@ class SQLiteVault:
     def close(self) -> None:
         self._conn.close()
 
-    # -- orphan removal (phiguard.journal) -------------------------------------------------------
+    # -- orphan removal (phiguard.vaults.journal) ----------------------------------------------
 
     @property
     def location(self) -> str:
@@ -143,7 +143,7 @@ class SQLiteVault:
             "DELETE FROM vault WHERE message_hash = ? AND token = ?", list(keys), "delete from"
         )
 
-    # -- key store (phiguard.kms.KeyStore) -----------------------------------------------------
+    # -- key store (phiguard.keys.kms.KeyStore) ------------------------------------------------
 
     def put_wrapped_key(self, key: WrappedKey, *, if_absent: bool = False) -> bool:
         verb = "INSERT OR IGNORE" if if_absent else "INSERT OR REPLACE"

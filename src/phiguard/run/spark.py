@@ -1,7 +1,7 @@
 """De-identify or mask a Spark DataFrame column (needs the `spark` extra: pyspark, pandas,
 pyarrow).
 
-    from phiguard.spark import SparkPipeline, deidentify_column
+    from phiguard.run.spark import SparkPipeline, deidentify_column
     cfg = SparkPipeline(store="dynamodb", table="phiguard-vault", region="us-east-1")
     out = deidentify_column(df, "note_text", cfg)   # lazy: runs when `out` is written
 
@@ -31,11 +31,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from phiguard.batch import Item, PipelineConfig, deidentify_many, mask_many
-from phiguard.crypto import Sealer
-from phiguard.keys import load_key
-from phiguard.pipeline import Deidentifier
+from phiguard.keys.files import load_key
+from phiguard.keys.sealer import Sealer
 from phiguard.resolve import Resolver
+from phiguard.run.batch import Item, PipelineConfig, deidentify_many, mask_many
+from phiguard.run.deidentifier import Deidentifier
 from phiguard.transform import MaskStyle
 from phiguard.vaults import open_vault
 from phiguard.vaults.base import Vault

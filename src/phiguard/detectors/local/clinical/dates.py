@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from phiguard.detectors.clinical.common import FAIR, GOOD, STRONG, span, words
+from phiguard.detectors.local.clinical.common import FAIR, GOOD, STRONG, span, words
 from phiguard.spans import PhiType, Span
 
 _MONTH = (

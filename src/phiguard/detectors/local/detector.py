@@ -3,8 +3,8 @@
 Off-the-shelf Presidio finds too little in nursing notes (ALL CAPS and lower-case names, "to SJH",
 "'92") and too much (times, doses, abbreviations). So Presidio runs only what it is good at
 (spaCy NER for mixed-case prose; e-mail, URL, IP and SSN patterns), its NER output is vetted
-against a clinical vocabulary, and the rule recognizers in `phiguard.detectors.clinical` do the
-clinical work. Both sets of spans are returned; the resolver merges overlaps.
+against a clinical vocabulary, and the rule recognizers in `phiguard.detectors.local.clinical` do
+the clinical work. Both sets of spans are returned; the resolver merges overlaps.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from phiguard.detectors.clinical import POLICIES, ClinicalRecognizers, Note
-from phiguard.detectors.clinical.common import words
-from phiguard.detectors.clinical.lexicon import Lexicon, lexicon
+from phiguard.detectors.local.clinical import POLICIES, ClinicalRecognizers, Note
+from phiguard.detectors.local.clinical.common import words
+from phiguard.detectors.local.clinical.lexicon import Lexicon, lexicon
 from phiguard.errors import ConfigError, DetectionError
 from phiguard.spans import PhiType, Span
 

@@ -17,7 +17,7 @@ Why this shape:
   transaction; DynamoDB batches of 25 inside the vault), and no record of the group is
   yielded before that call returns. A vault failure is not a record's fault (server gone,
   throttled past retries, access denied): it ends the run with `VaultError`, records
-  already yielded being stored. With a `phiguard.journal.Journal`, the rows of records not
+  already yielded being stored. With a `phiguard.vaults.journal.Journal`, the rows of records not
   yet yielded are removed again, so a re-run leaves no orphans.
 """
 
@@ -37,15 +37,15 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from phiguard.crypto import Sealer
 from phiguard.detectors import Detector, get_detector
 from phiguard.errors import ConfigError, DetectionError, PhiguardError
-from phiguard.journal import Journal
-from phiguard.pipeline import Deidentifier, DeidResult
+from phiguard.keys.sealer import Sealer
 from phiguard.resolve import Resolver
+from phiguard.run.deidentifier import Deidentifier, DeidResult
 from phiguard.spans import Span
 from phiguard.transform import MaskStyle, Tokenized, mask, tokenize
 from phiguard.vaults.base import Vault, VaultRecord
+from phiguard.vaults.journal import Journal
 
 __all__ = [
     "DEFAULT_DETECTPHI_TPS",
@@ -524,7 +524,7 @@ def deidentify_many(
     when detection would otherwise make the consumer wait, so results keep streaming.
     A failing `vault.put` raises `VaultError` (no later record is yielded). `journal`
     records every row's key before it is written and each note as released before it is
-    yielded (see phiguard.journal); the caller closes it.
+    yielded (see phiguard.vaults.journal); the caller closes it.
     """
     if isinstance(pipeline, Deidentifier):
         vault = vault or pipeline.vault

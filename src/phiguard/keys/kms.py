@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from phiguard.crypto import Sealer
 from phiguard.errors import ConfigError, EncryptionKeyError, PhiguardError, VaultError
-from phiguard.keys import KEY_BYTES, key_id
+from phiguard.keys.files import KEY_BYTES, key_id
+from phiguard.keys.sealer import Sealer
 
 if TYPE_CHECKING:
-    from phiguard.pseudonym import Pseudonymizer
+    from phiguard.keys.pseudonym import Pseudonymizer
 
 PURPOSE_DATA = "data"
 PURPOSE_PSEUDONYM = "pseudonym"
@@ -441,8 +441,8 @@ def open_keys(
     (created if missing). Readers open rows with the local key if there is one and with any
     KMS-wrapped key the vault holds (unwrapped on first use).
     """
-    from phiguard.keys import load_key
-    from phiguard.pseudonym import Pseudonymizer, derive_pseudonym_key
+    from phiguard.keys.files import load_key
+    from phiguard.keys.pseudonym import Pseudonymizer, derive_pseudonym_key
 
     store = key_store_for(
         vault, table=table, region=region, endpoint_url=endpoint_url, profile=profile

@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from phiguard.errors import EncryptionKeyError
-from phiguard.keys import KEY_BYTES, key_id
+from phiguard.keys.files import KEY_BYTES, key_id
 
 NONCE_BYTES = 12
 

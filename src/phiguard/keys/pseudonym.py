@@ -14,7 +14,7 @@ wrong. So case and spacing variants are different pseudonyms.
 
 Where the key comes from: for a local key file (or PHIGUARD_KEY) it is derived by HKDF from the
 vault key (a rotation of the local key starts a new pseudonym space); with KMS it is a separate
-32-byte key generated once per vault and stored wrapped (see `phiguard.kms`), so re-wrapping
+32-byte key generated once per vault and stored wrapped (see `phiguard.keys.kms`), so re-wrapping
 under a new KMS key keeps pseudonyms stable.
 """
 
@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from phiguard.errors import EncryptionKeyError
-from phiguard.keys import KEY_BYTES
+from phiguard.keys.files import KEY_BYTES
 
 HKDF_INFO = b"phiguard pseudonym key v1"
 _DOMAIN = b"phiguard/pseudonym/v1\x00"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from phiguard.detectors.clinical.common import FAIR, FUNCTION_WORDS, GOOD, span, words
-from phiguard.detectors.clinical.lexicon import Lexicon
-from phiguard.detectors.clinical.tokens import Note, Token
+from phiguard.detectors.local.clinical.common import FAIR, FUNCTION_WORDS, GOOD, span, words
+from phiguard.detectors.local.clinical.lexicon import Lexicon
+from phiguard.detectors.local.clinical.tokens import Note, Token
 from phiguard.spans import PhiType, Span
 
 # Facility nouns: the words before them name the facility. Multi-word designators such as

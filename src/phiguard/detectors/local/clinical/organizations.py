@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from phiguard.detectors.clinical.common import FAIR, GOOD, span
+from phiguard.detectors.local.clinical.common import FAIR, GOOD, span
 from phiguard.spans import PhiType, Span
 
 _EMPLOYER = re.compile(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from phiguard.detectors.clinical.common import FUNCTION_WORDS, WEAK, span
-from phiguard.detectors.clinical.lexicon import Lexicon
-from phiguard.detectors.clinical.tokens import Note
+from phiguard.detectors.local.clinical.common import FUNCTION_WORDS, WEAK, span
+from phiguard.detectors.local.clinical.lexicon import Lexicon
+from phiguard.detectors.local.clinical.tokens import Note
 from phiguard.spans import PhiType, Span
 
 _PROPAGATE = {PhiType.NAME.value, PhiType.LOCATION.value, PhiType.ORGANIZATION.value}

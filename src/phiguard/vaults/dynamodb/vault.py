@@ -216,7 +216,7 @@ class _Target:
         if isinstance(cause, TableDoesNotExist):
             return missing
         if isinstance(cause, botocore.exceptions.ClientError):
-            from phiguard.kms import error_code
+            from phiguard.keys.kms import error_code
 
             err = cause.response.get("Error", {})
             code = error_code(cause.response)  # also reads XML error bodies (moto's IAM layer)

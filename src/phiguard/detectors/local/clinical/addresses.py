@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from phiguard.detectors.clinical.common import FAIR, FUNCTION_WORDS, GOOD, STRONG, span
-from phiguard.detectors.clinical.lexicon import Lexicon
+from phiguard.detectors.local.clinical.common import FAIR, FUNCTION_WORDS, GOOD, STRONG, span
+from phiguard.detectors.local.clinical.lexicon import Lexicon
 from phiguard.spans import PhiType, Span
 
 _STATES = (

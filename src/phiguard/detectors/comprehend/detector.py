@@ -1,7 +1,7 @@
 """Detect PHI with AWS Comprehend Medical's DetectPHI API.
 
 DetectPHI takes at most 20,000 UTF-8 bytes per request, so long notes are cut with
-`phiguard.chunking` and every entity is shifted back by its chunk's start. The service
+`phiguard.detectors.chunking` and every entity is shifted back by its chunk's start. The service
 documents its offsets as code points (Python str indices), but a silent mis-map would
 leave PHI unmasked, so each entity's offsets are checked against its `Text` and repaired
 or rejected (see `_locate`).
@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from phiguard.chunking import chunk_text, utf8_len
+from phiguard.detectors.chunking import chunk_text, utf8_len
 from phiguard.errors import DetectionError
 from phiguard.spans import PhiType, Span
 
@@ -121,8 +121,8 @@ class ComprehendDetector:
         """
         if not pack:
             return [self.detect(t) for t in texts]
-        from phiguard.packing import pack as pack_texts
-        from phiguard.packing import unpack
+        from phiguard.detectors.comprehend.packing import pack as pack_texts
+        from phiguard.detectors.comprehend.packing import unpack
 
         out: list[list[Span]] = [[] for _ in texts]
         for batch in pack_texts(texts, self.max_bytes):

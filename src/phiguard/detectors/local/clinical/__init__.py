@@ -6,17 +6,17 @@ was; the resolver merges them.
 
 from __future__ import annotations
 
-from phiguard.detectors.clinical.addresses import find_addresses
-from phiguard.detectors.clinical.ages import POLICIES, find_ages
-from phiguard.detectors.clinical.contacts import find_contacts
-from phiguard.detectors.clinical.dates import find_dates
-from phiguard.detectors.clinical.fields import find_fields
-from phiguard.detectors.clinical.lexicon import Lexicon, lexicon
-from phiguard.detectors.clinical.locations import LocationRules
-from phiguard.detectors.clinical.names import NameRules
-from phiguard.detectors.clinical.organizations import find_organizations
-from phiguard.detectors.clinical.propagate import propagate, split_possessives
-from phiguard.detectors.clinical.tokens import Note
+from phiguard.detectors.local.clinical.addresses import find_addresses
+from phiguard.detectors.local.clinical.ages import POLICIES, find_ages
+from phiguard.detectors.local.clinical.contacts import find_contacts
+from phiguard.detectors.local.clinical.dates import find_dates
+from phiguard.detectors.local.clinical.fields import find_fields
+from phiguard.detectors.local.clinical.lexicon import Lexicon, lexicon
+from phiguard.detectors.local.clinical.locations import LocationRules
+from phiguard.detectors.local.clinical.names import NameRules
+from phiguard.detectors.local.clinical.organizations import find_organizations
+from phiguard.detectors.local.clinical.propagate import propagate, split_possessives
+from phiguard.detectors.local.clinical.tokens import Note
 from phiguard.spans import PhiType, Span
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from phiguard.detectors.clinical.common import GOOD, span
+from phiguard.detectors.local.clinical.common import GOOD, span
 from phiguard.spans import PhiType, Span
 
 _AGE = re.compile(

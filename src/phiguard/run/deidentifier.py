@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from phiguard.audit import AuditLog, Auditor, os_actor
-from phiguard.crypto import Sealer
 from phiguard.detectors import Detector, get_detector
 from phiguard.errors import ConfigError
-from phiguard.pseudonym import Pseudonymizer
+from phiguard.keys.pseudonym import Pseudonymizer
+from phiguard.keys.sealer import Sealer
 from phiguard.reid import reidentify
 from phiguard.resolve import Resolver
 from phiguard.spans import Span
@@ -23,7 +23,7 @@ from phiguard.transform import MaskStyle, Tokenized, mask, tokenize, with_lookal
 from phiguard.vaults.base import Vault, VaultRecord
 
 if TYPE_CHECKING:
-    from phiguard.batch import BatchInput, Result
+    from phiguard.run.batch import BatchInput, Result
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,7 @@ class Deidentifier:
 
     Build one per process and reuse it: the detector (and its model) is loaded once.
     `vault` and `sealer` are needed only for `deidentify` and `reidentify`. `pseudonymizer`
-    turns on consistent tokens (same value, same token; see phiguard.pseudonym). Every
+    turns on consistent tokens (same value, same token; see phiguard.keys.pseudonym). Every
     `reidentify` is audited: by `auditor`, else in the vault's own audit log as the OS user; a
     vault with neither is refused.
     """
@@ -126,13 +126,13 @@ class Deidentifier:
             raise ConfigError("deidentify/reidentify need a vault and a key (Sealer)")
         return self.vault, self.sealer
 
-    # Streaming batch API: thin delegations to phiguard.batch (options documented there).
+    # Streaming batch API: thin delegations to phiguard.run.batch (options documented there).
 
     def detect_many(
         self, records: Iterable[BatchInput], *, workers: int = 1, **options: Any
     ) -> Iterator[Result[tuple[Span, ...]]]:
         """Spans per record, in order; a failing record yields an error, not an exception."""
-        from phiguard import batch
+        from phiguard.run import batch
 
         return batch.detect_many(records, self, workers=workers, **options)
 
@@ -145,7 +145,7 @@ class Deidentifier:
         **options: Any,
     ) -> Iterator[Result[str]]:
         """Masked text per record, in order, with `workers` detection processes."""
-        from phiguard import batch
+        from phiguard.run import batch
 
         return batch.mask_many(records, self, style=style, workers=workers, **options)
 
@@ -153,6 +153,6 @@ class Deidentifier:
         self, records: Iterable[BatchInput], *, workers: int = 1, **options: Any
     ) -> Iterator[Result[DeidResult]]:
         """De-identified text per record, in order, each released after its rows commit."""
-        from phiguard import batch
+        from phiguard.run import batch
 
         return batch.deidentify_many(records, self, workers=workers, **options)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from phiguard.detectors.clinical.common import FAIR, STRONG, span
+from phiguard.detectors.local.clinical.common import FAIR, STRONG, span
 from phiguard.spans import PhiType, Span
 
 _LABELS: tuple[tuple[PhiType, str], ...] = (

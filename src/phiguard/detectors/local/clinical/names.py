@@ -9,9 +9,9 @@ abbreviations) are never names unless a strong cue such as "Dr." stands right be
 
 from __future__ import annotations
 
-from phiguard.detectors.clinical.common import FAIR, FUNCTION_WORDS, GOOD, STRONG, span, words
-from phiguard.detectors.clinical.lexicon import Lexicon
-from phiguard.detectors.clinical.tokens import Note, Token
+from phiguard.detectors.local.clinical.common import FAIR, FUNCTION_WORDS, GOOD, STRONG, span, words
+from phiguard.detectors.local.clinical.lexicon import Lexicon
+from phiguard.detectors.local.clinical.tokens import Note, Token
 from phiguard.spans import PhiType, Span
 
 _TITLES = words("dr drs doctor mr mrs ms miss mister mssr prof professor rabbi pastor reverend rev")

@@ -19,7 +19,7 @@ from phiguard import paths
 from phiguard.errors import EncryptionKeyError
 
 if TYPE_CHECKING:
-    from phiguard.crypto import Sealer
+    from phiguard.keys.sealer import Sealer
 
 KEY_BYTES = 32
 ENV_VAR = "PHIGUARD_KEY"
@@ -114,7 +114,7 @@ def rotate_local_key(
     transaction in SQLite), and rows carry the key_id that sealed them, so an interrupted
     rotation is resumed by running it again: it picks up the rows left.
     """
-    from phiguard.crypto import Sealer
+    from phiguard.keys.sealer import Sealer
     from phiguard.vaults.base import RotatableVault, Vault, VaultRecord
 
     if not isinstance(vault, RotatableVault) or not isinstance(vault, Vault):

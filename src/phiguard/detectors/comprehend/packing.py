@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from phiguard.chunking import iter_chunks, utf8_len
+from phiguard.detectors.chunking import iter_chunks, utf8_len
 from phiguard.spans import Span
 
 __all__ = [
@@ -99,7 +99,7 @@ def pack(
 
     Notes stay in order (next-fit), which is near-optimal when notes are small against
     the limit and keeps a batch's notes adjacent in the input. Notes longer than the
-    limit are cut with `phiguard.chunking` first; blank pieces are skipped since they
+    limit are cut with `phiguard.detectors.chunking` first; blank pieces are skipped since they
     cannot hold PHI and would only add billed characters.
     """
     _check_separator(separator)

@@ -1,0 +1,1 @@
+"""The AWS Comprehend Medical DetectPHI backend: requests cut and packed under its byte limit."""

@@ -1,0 +1,1 @@
+"""The offline backend: spaCy + Presidio + clinical rules."""

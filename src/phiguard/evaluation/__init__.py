@@ -1,0 +1,1 @@
+"""Scoring detectors against gold PHI annotations (the library behind `phiguard eval`)."""

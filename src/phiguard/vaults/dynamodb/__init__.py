@@ -1,0 +1,1 @@
+"""The DynamoDB vault and its companion tables (wrapped keys, audit)."""
