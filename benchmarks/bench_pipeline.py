@@ -90,8 +90,8 @@ def child_pipeline(
 
     logging.disable(logging.WARNING)
     from phiguard import Deidentifier, Sealer
-    from phiguard.run import batch
     from phiguard.keys.files import generate_key
+    from phiguard.run import batch
     from phiguard.vaults import open_vault
     from phiguard.vaults.journal import Journal
 

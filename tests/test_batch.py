@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from phiguard import Deidentifier, DetectionError, Sealer, VaultError
-from phiguard.run import batch
 from phiguard.errors import ConfigError
 from phiguard.keys.files import generate_key
+from phiguard.run import batch
 from phiguard.run.batch import BatchInput, Item, PipelineConfig, TokenBucket
 from phiguard.spans import Span
 from phiguard.vaults.base import VaultRecord
