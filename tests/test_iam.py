@@ -77,8 +77,7 @@ class Env:
 @pytest.fixture(scope="module")
 def iam() -> Iterator[Env]:
     with fake_aws_env(), moto_server(iam_after=SETUP_BUDGET) as ep:
-        from phiguard.audit import create_companion_tables
-        from phiguard.vaults.dynamodb.vault import create_table
+        from phiguard.vaults.dynamodb.tables import create_companion_tables, create_table
 
         kms = boto3.client("kms", region_name=REGION, endpoint_url=ep)
         key = kms.create_key(Description="phiguard vault")["KeyMetadata"]

@@ -19,6 +19,7 @@ from phiguard.run.deidentifier import Deidentifier
 from phiguard.spans import PhiType, Span
 from phiguard.transform import MaskStyle, mask
 from phiguard_cli.driver import detect_command, dry_run, transform_command
+from phiguard_cli.hints import error_line
 from phiguard_cli.options import (
     auditor,
     consistent_option,
@@ -154,12 +155,10 @@ def create_table_command(
     table: str, region: str | None, endpoint_url: str | None, profile: str | None
 ) -> None:
     """Create the DynamoDB vault table (MessageHash / EntityHash) if it does not exist."""
-    from phiguard.vaults.dynamodb.vault import create_table
+    from phiguard.vaults.dynamodb.tables import create_companion_tables, create_table
 
     created = create_table(table, region=region, endpoint_url=endpoint_url, profile=profile)
     click.echo(f"table {table} {'created' if created else 'already exists'}", err=True)
-    from phiguard.audit import create_companion_tables
-
     for name, made in create_companion_tables(
         table, region=region, endpoint_url=endpoint_url, profile=profile
     ):
@@ -217,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"phiguard: error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except PhiguardError as exc:
-        click.echo(f"phiguard: error: {exc}", err=True)
+        click.echo(error_line(exc), err=True)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(141)

@@ -9,7 +9,7 @@ import click
 
 from phiguard.audit import Auditor, open_auditor
 from phiguard.detectors import BACKENDS
-from phiguard.keys.kms import open_keys
+from phiguard.keys.policy import open_keys
 from phiguard.keys.pseudonym import Pseudonymizer
 from phiguard.keys.sealer import Sealer
 from phiguard.resolve import Resolver, load_terms
@@ -217,9 +217,7 @@ def vault_keys(opts: dict[str, Any], *, writer: bool) -> tuple[Vault, Sealer, Ps
             key_file=opts.get("key_file"),
             kms_key_id=opts.get("kms_key_id"),
             consistent=bool(opts.get("consistent")),
-            table=opts.get("table"),
             region=opts.get("region"),
-            endpoint_url=opts.get("endpoint_url"),
             profile=opts.get("profile"),
         )
     except BaseException:
@@ -230,10 +228,4 @@ def vault_keys(opts: dict[str, Any], *, writer: bool) -> tuple[Vault, Sealer, Ps
 
 def auditor(opts: dict[str, Any], vault: Vault) -> Auditor:
     """Who is re-identifying, and where it is recorded (resolved before any decryption)."""
-    return open_auditor(
-        vault,
-        table=opts.get("table"),
-        region=opts.get("region"),
-        endpoint_url=opts.get("endpoint_url"),
-        profile=opts.get("profile"),
-    )
+    return open_auditor(vault)

@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
+
+class Hint(Enum):
+    """The setting that would fix an error, named as the library's parameter.
+
+    Messages say what went wrong in library terms and never quote a front end's flags; a front
+    end words the hint its own way (the CLI appends its option: phiguard_cli.hints).
+    """
+
+    REGION = "region"  # an AWS region
+    PROFILE = "profile"  # another AWS profile (credentials missing, rejected or not found)
+    ENDPOINT = "endpoint_url"  # the endpoint of a DynamoDB-compatible server
+    TABLE = "table"  # the DynamoDB vault table
+    CREATE_TABLES = "create_tables"  # the vault's DynamoDB tables must be created first
+    KMS_KEY = "kms_key_id"  # a KMS key to generate data keys with
+    KEY_FILE = "key_file"  # the local key file
+    VAULT_PATH = "path"  # the SQLite vault file
+
 
 class PhiguardError(Exception):
-    """Base class; `exit_code` is what the CLI exits with (documented in docs/cli.md)."""
+    """Base class; `exit_code` is what the CLI exits with (documented in docs/cli.md).
+
+    `hint`, if set, names the setting that would fix the error (see `Hint`).
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str = "", *, hint: Hint | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class InputError(PhiguardError):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from phiguard.audit import AuditLog, Auditor, os_actor
+from phiguard.audit import Auditor, open_auditor
 from phiguard.detectors import Detector, get_detector
 from phiguard.errors import ConfigError
 from phiguard.keys.pseudonym import Pseudonymizer
@@ -20,7 +20,7 @@ from phiguard.reid import reidentify
 from phiguard.resolve import Resolver
 from phiguard.spans import Span
 from phiguard.transform import MaskStyle, Tokenized, mask, tokenize, with_lookalikes
-from phiguard.vaults.base import Vault, VaultRecord
+from phiguard.vaults.base import Capability, Vault, VaultRecord
 
 if TYPE_CHECKING:
     from phiguard.run.batch import BatchInput, Result
@@ -43,8 +43,8 @@ class Deidentifier:
     Build one per process and reuse it: the detector (and its model) is loaded once.
     `vault` and `sealer` are needed only for `deidentify` and `reidentify`. `pseudonymizer`
     turns on consistent tokens (same value, same token; see phiguard.keys.pseudonym). Every
-    `reidentify` is audited: by `auditor`, else in the vault's own audit log as the OS user; a
-    vault with neither is refused.
+    `reidentify` is audited: by `auditor`, else in the vault's own audit log as the caller that
+    log knows (OS user, AWS principal); a vault with neither is refused.
     """
 
     def __init__(
@@ -95,11 +95,11 @@ class Deidentifier:
     def reidentify(self, text: str) -> str:
         vault, sealer = self._vault_and_sealer()
         if self.auditor is None:
-            if not isinstance(vault, AuditLog):
+            if Capability.AUDIT not in vault.capabilities:
                 raise ConfigError(
                     f"the {vault.name} vault has no audit log; pass auditor=Auditor(...)"
                 )
-            self.auditor = Auditor(vault, os_actor())
+            self.auditor = open_auditor(vault)
         return reidentify(text, vault, sealer, self.auditor)
 
     @staticmethod

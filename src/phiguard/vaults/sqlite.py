@@ -13,10 +13,17 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from phiguard.audit import AuditRecord
-from phiguard.errors import VaultError
-from phiguard.keys.kms import WrappedKey
-from phiguard.vaults.base import VaultRecord
+from phiguard.errors import Hint, VaultError
+from phiguard.vaults.base import (
+    AuditLog,
+    AuditRecord,
+    BaseVault,
+    Capability,
+    KeyStore,
+    VaultRecord,
+    WrappedKey,
+    os_actor,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vault (
@@ -59,15 +66,18 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 COLUMNS = "message_hash, token, type, ciphertext, key_id, offset, created_at"
 
 
-class SQLiteVault:
+class SQLiteVault(BaseVault):
+    """Every capability: rows deletable and listable by key, keys and audit in the same file."""
+
     name = "sqlite"
+    capabilities = frozenset(Capability)
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
         if self.path.is_dir():
             raise VaultError(f"vault path {self.path} is a directory")
         if not create and not self.path.exists():
-            raise VaultError(f"vault {self.path} not found (set --vault PATH)")
+            raise VaultError(f"vault {self.path} not found", hint=Hint.VAULT_PATH)
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -143,7 +153,13 @@ class SQLiteVault:
             "DELETE FROM vault WHERE message_hash = ? AND token = ?", list(keys), "delete from"
         )
 
-    # -- key store (phiguard.keys.kms.KeyStore) ------------------------------------------------
+    def key_store(self) -> KeyStore:
+        return self
+
+    def audit_log(self) -> AuditLog:
+        return self
+
+    # -- KeyStore ------------------------------------------------------------------------------
 
     def put_wrapped_key(self, key: WrappedKey, *, if_absent: bool = False) -> bool:
         verb = "INSERT OR IGNORE" if if_absent else "INSERT OR REPLACE"
@@ -164,6 +180,9 @@ class SQLiteVault:
     def wrapped_keys(self) -> list[WrappedKey]:
         return self._select_keys("", ())
 
+    def may_hold_keys(self) -> bool:
+        return bool(self.wrapped_keys())
+
     def _select_keys(self, where: str, args: tuple[str, ...]) -> list[WrappedKey]:
         try:
             rows = self._conn.execute(
@@ -173,7 +192,10 @@ class SQLiteVault:
             raise VaultError(f"cannot read wrapped keys from {self.path}: {exc}") from None
         return [WrappedKey(*row) for row in rows]
 
-    # -- audit log (phiguard.audit.AuditLog) ---------------------------------------------------
+    # -- AuditLog ------------------------------------------------------------------------------
+
+    def actor(self) -> str:
+        return os_actor()
 
     def append_audit(self, record: AuditRecord) -> None:
         try:
@@ -206,7 +228,7 @@ class SQLiteVault:
             for at, actor, action, mh, n, session, host in rows
         ]
 
-    # -- local key rotation (phiguard.keys.rotate_local_key) ------------------------------------
+    # -- local key rotation (phiguard.keys.rotation) -------------------------------------------
 
     def records_not_sealed_with(self, key_id: str, limit: int) -> list[VaultRecord]:
         """Up to `limit` rows sealed by any key but `key_id`: what a rotation has left to do."""
