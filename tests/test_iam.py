@@ -169,10 +169,15 @@ def test_rejected_or_missing_credentials_are_one_line(iam: Env, tmp_path: Path) 
     src.write_text(NOTE)
     r = iam.run("expired", "deid", str(src), home=tmp_path)
     assert r.returncode == 5, r.stderr
-    assert "credentials were rejected" in _one_line(r)
+    line = _one_line(r)
+    assert "credentials were rejected" in line
+    assert line.endswith("; pass --profile to use another AWS profile"), "the CLI adds the flag"
     r = iam.run(None, "deid", str(src), home=tmp_path)
     assert r.returncode == 5, r.stderr
-    assert "no AWS credentials" in _one_line(r)
+    line = _one_line(r)
+    assert "no AWS credentials" in line and line.endswith(
+        "; pass --profile to use another AWS profile"
+    )
     deid = tmp_path / "n.deid"
     deid.write_text("0" * 64 + "\n")
     r = iam.run("expired", "reid", str(deid), home=tmp_path)

@@ -363,9 +363,13 @@ def translate(exc: BaseException, call: Call, error: type[E]) -> E:
         url = call.target.endpoint_url or _endpoint_of(cause)
         region = call.target.region
         place = url or f"the {call.service} endpoint" + (f" of region {region}" if region else "")
+        hint = None  # an endpoint from AWS_ENDPOINT_URL_<SERVICE>: no setting of ours fixes it
+        if call.target.endpoint_url:
+            hint = Hint.ENDPOINT
+        elif url is None or url.endswith(".amazonaws.com"):
+            hint = Hint.REGION  # AWS's own endpoint: the region may be wrong
         return error(
-            f"cannot reach {place} ({kind}) to {call.what}; check the network and retry",
-            hint=Hint.ENDPOINT if call.target.endpoint_url else Hint.REGION,
+            f"cannot reach {place} ({kind}) to {call.what}; check the network and retry", hint=hint
         )
     if failure is Failure.UNKNOWN_SERVICE:
         return error(

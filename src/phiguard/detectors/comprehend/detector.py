@@ -201,7 +201,12 @@ def _make_client(target: aws.Target) -> Any:
     on top would multiply the attempts.
     """
     return aws.client(
-        "comprehendmedical", target, label=SERVICE, error=DetectionError, max_attempts=1
+        "comprehendmedical",
+        target,
+        label=SERVICE,
+        error=DetectionError,
+        max_attempts=1,
+        connect_timeout=60.0,  # botocore's default, as before
     )
 
 

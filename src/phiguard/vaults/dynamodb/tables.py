@@ -73,10 +73,10 @@ class TableTarget:
     def companion(self, suffix: str) -> TableTarget:
         return TableTarget(f"{self.table}{suffix}", self.aws_target, self.credentials)
 
-    def error(self, exc: BaseException, verb: str, actions: str) -> VaultError:
-        """One PHI-free line for a failed call on this table: `verb` says what was tried
-        ("write"), `actions` the IAM actions, so a refusal tells the admin what to grant."""
-        call = aws.Call(
+    def call(self, verb: str, actions: str) -> aws.Call:
+        """How a call on this table is named in errors: `verb` says what was tried ("write"),
+        `actions` the IAM actions, so a refusal tells the admin what to grant."""
+        return aws.Call(
             "DynamoDB",
             f"{verb} DynamoDB table '{self.table}'",
             actions,
@@ -86,7 +86,10 @@ class TableTarget:
             throttled=THROTTLED_ADVICE,
             quote_message=True,  # DynamoDB sees hashes and ciphertext only
         )
-        return aws.translate(exc, call, VaultError)
+
+    def error(self, exc: BaseException, verb: str, actions: str) -> VaultError:
+        """One PHI-free line for a failed call on this table (see `call`)."""
+        return aws.translate(exc, self.call(verb, actions), VaultError)
 
 
 # -- the vault table (pynamodb) ----------------------------------------------------------------
