@@ -86,7 +86,11 @@ def resolve(target: Target, service: str, error: type[PhiguardError] = ConfigErr
     """`target` with its region filled in: given, else botocore's chain, else AWS_REGION
     (which botocore does not read, but the AWS CLI and other SDKs do), else the local signing
     region if an endpoint is given. No region at all is an error naming `service`."""
-    region = target.region or _session(target, error).region_name or os.environ.get("AWS_REGION")
+    return _resolved(target, _session(target, error), service, error)
+
+
+def _resolved(target: Target, session: Any, service: str, error: type[PhiguardError]) -> Target:
+    region = target.region or session.region_name or os.environ.get("AWS_REGION")
     if not region and target.endpoint_url:
         region = LOCAL_SIGNING_REGION
     if not region:
@@ -112,15 +116,20 @@ def client(
     service in errors ("KMS"); set-up failures raise `error`."""
     from botocore.config import Config
 
-    resolved = resolve(target, label, error)
+    session = _session(target, error)
+    resolved = _resolved(target, session, label, error)
     config = Config(
         retries={"mode": "standard", "max_attempts": max_attempts},
         connect_timeout=connect_timeout,
         user_agent_extra="phiguard",
     )
-    session = _session(resolved, error)
     try:
-        return session.client(service, endpoint_url=resolved.endpoint_url, config=config)
+        return session.client(
+            service,
+            region_name=resolved.region,
+            endpoint_url=resolved.endpoint_url,
+            config=config,
+        )
     except errors() as exc:
         raise translate(exc, Call(label, f"create a {label} client", "", resolved), error) from None
 
