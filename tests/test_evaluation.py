@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from phiguard.detectors import BaseDetector
 from phiguard.errors import DetectionError, InputError
 from phiguard.evaluation.scoring import (
     CORPUS_TARGETS,
@@ -53,7 +54,7 @@ PRED = [
 ]
 
 
-class ListDetector:
+class ListDetector(BaseDetector):
     """Returns canned spans per text."""
 
     name = "stub"
@@ -77,7 +78,7 @@ class BatchDetector(ListDetector):
         return [list(self.by_text.get(t, [])) for t in texts]
 
 
-class RegexDetector:
+class RegexDetector(BaseDetector):
     """A crude detector: capitalised words are names, digit groups are IDs."""
 
     name = "regex"

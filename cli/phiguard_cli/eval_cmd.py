@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from phiguard import Deidentifier
 from phiguard.errors import PhiguardError
 from phiguard.evaluation.scoring import (
     EXIT_TARGETS_FAILED,
@@ -28,7 +29,8 @@ from phiguard.evaluation.scoring import (
     format_text,
     load_gold,
 )
-from phiguard_cli.options import deidentifier, detector_options
+from phiguard_cli import options
+from phiguard_cli.options import detector_options
 
 
 @click.command("eval")
@@ -75,7 +77,7 @@ def eval_command(**opts: Any) -> None:
                 config.append(("age_policy", file_opts["age_policy"]))
             if opts["threshold"]:
                 config.append(("threshold", f"{opts['threshold']:g}"))
-            d = deidentifier(file_opts)
+            d = Deidentifier.open(options.config(file_opts))
             report = evaluate(
                 gold,
                 d.detector,
