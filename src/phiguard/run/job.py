@@ -53,7 +53,6 @@ from phiguard.run.writers import (
 from phiguard.transform import MaskStyle
 from phiguard.vaults.journal import Journal
 
-
 log = logging.getLogger(__name__)
 
 
