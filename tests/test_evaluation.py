@@ -1,4 +1,4 @@
-"""Tests for phiguard.evaluation.scoring and the `phiguard eval` command (stub detectors only)."""
+"""Tests for phiguard.evaluation and the `phiguard eval` command (stub detectors only)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from phiguard.detectors import BaseDetector
 from phiguard.errors import DetectionError, InputError
-from phiguard.evaluation.scoring import (
+from phiguard.evaluation import (
     CORPUS_TARGETS,
     SAMPLE_TARGETS,
     GoldRecord,

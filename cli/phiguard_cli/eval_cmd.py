@@ -1,4 +1,4 @@
-"""`phiguard eval`: a thin wrapper over `phiguard.evaluation.scoring` (options in, report out).
+"""`phiguard eval`: a thin wrapper over `phiguard.evaluation` (options in, report out).
 
 It takes the same detector options as `detect`/`mask`/`deid` and builds the detector and
 resolver the same way, so it scores exactly what those commands would remove.
@@ -16,7 +16,7 @@ import click
 
 from phiguard import Deidentifier
 from phiguard.errors import PhiguardError
-from phiguard.evaluation.scoring import (
+from phiguard.evaluation import (
     EXIT_TARGETS_FAILED,
     EvalReport,
     TargetResult,
