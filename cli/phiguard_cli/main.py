@@ -6,6 +6,9 @@ Every error a user can hit ends as one line on stderr and a documented exit code
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from phiguard import (
     Command,
     Deidentifier,
     MaskStyle,
+    OutputError,
     PhiguardError,
     PhiType,
     RecordsFailed,
@@ -243,11 +247,38 @@ def _register_optional() -> None:
 _register_optional()
 
 
+class Terminated(BaseException):
+    """SIGTERM (timeout, Slurm, Kubernetes): unwinds like Ctrl-C, so outputs are aborted and
+    the vault rows of unreleased notes removed, instead of dying mid-write."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout is gone: point stdout at /dev/null so that the interpreter's own
+    flush at exit does not print a second, traceback-like message."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; map every error to one stderr line and its exit code."""
     _Logging.debug = _Logging.quiet = False
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        _main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         rv = cli.main(args=argv, prog_name="phiguard", standalone_mode=False)
+    except Terminated:
+        click.echo("phiguard: terminated (SIGTERM); outputs not committed were removed", err=True)
+        sys.exit(143)
     except click.exceptions.Abort:
         click.echo("phiguard: aborted", err=True)
         sys.exit(130)
@@ -255,10 +286,14 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"phiguard: error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except PhiguardError as exc:
+        if isinstance(exc, OutputError) and "broken pipe" in str(exc):
+            _silence_stdout()
         click.echo(f"phiguard: error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
-        sys.exit(141)
+        _silence_stdout()
+        click.echo("phiguard: error: standard output was closed early (broken pipe)", err=True)
+        sys.exit(OutputError.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # never a traceback: it could quote the input

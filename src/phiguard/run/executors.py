@@ -107,6 +107,7 @@ def _init_worker(stage: Stage) -> None:
     """Build this process's detector once. Ctrl-C and SIGTERM are the parent's to handle."""
     global _worker, _worker_error
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the parent stops us when it unwinds
     try:
         _worker = stage.build()
     except BaseException as exc:  # reported on the first task, to the parent

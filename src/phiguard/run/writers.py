@@ -4,7 +4,6 @@ row (every other byte as in the input), or a document, or span lines for `detect
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -103,11 +102,7 @@ class RecordWriter:
 
     def __init__(self, outputs: Outputs, mode: Mode, headers: dict[Source, str]) -> None:
         self.outputs = outputs
-        self._render: Callable[[str, str], str] = (
-            (lambda new, _old: json.dumps(new, ensure_ascii=False))
-            if mode is Mode.JSONL
-            else render_cell
-        )
+        self.jsonl = mode is Mode.JSONL
         for src, raw in headers.items():
             outputs.for_source(src).write(_encode(raw))
 
@@ -116,11 +111,20 @@ class RecordWriter:
         raw = record.raw
         if record.value_span is not None and record.text:
             a, b = record.value_span
-            raw = raw[:a] + self._render(value.text, raw[a:b]) + raw[b:]
+            new = render_json(value.text, raw) if self.jsonl else render_cell(value.text, raw[a:b])
+            raw = raw[:a] + new + raw[b:]
         self.outputs.for_source(record.source).write(_encode(raw))
 
     def end(self) -> None:
         pass
+
+
+def render_json(value: str, line: str) -> str:
+    """`value` as a JSON string, escaped the way its line is written: a line holding raw UTF-8
+    gets raw UTF-8, an ASCII-only line gets `\\u` escapes (Python's and pandas' default), so
+    deid then reid gives the line back exactly. (A raw-UTF-8 line whose only non-ASCII
+    characters were PHI comes back with them escaped: the same JSON value, other bytes.)"""
+    return json.dumps(value, ensure_ascii=line.isascii())
 
 
 def spans_json(spans: list[Span] | tuple[Span, ...], text: str, show: bool) -> list[dict[str, Any]]:

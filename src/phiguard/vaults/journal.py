@@ -125,7 +125,10 @@ class Journal:
         self.vault = vault
         self.streaming = streaming
         directory = _directory(vault, home)
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        directory.parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for level in (directory.parent, directory):  # journal/ and journal/<vault>/: owner only
+            level.mkdir(exist_ok=True, mode=0o700)
+            level.chmod(0o700)
         name = secrets.token_hex(8)
         staging = directory / f".{name}.new"
         fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
