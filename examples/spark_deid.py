@@ -3,10 +3,11 @@
     .venv/bin/pip install -e '.[spark]'      # pyspark, pandas, pyarrow (needs Java 17+)
     .venv/bin/python examples/spark_deid.py [INPUT.jsonl] [--out DIR] [--vault PATH]
 
-Defaults: ../shared/eval/physionet-dev.jsonl, output and vault under ./spark-out. Each
+Defaults: examples/notes.jsonl, output and vault under ./spark-out. Each
 executor Python process builds the pipeline once; vault rows are written in groups per
-partition. On a cluster, use the DynamoDB vault (SparkPipeline(store="dynamodb", ...)) and
-give executors the key through $PHIGUARD_KEY from your secret manager.
+partition. On a cluster, use the DynamoDB vault (Config(store=StoreConfig("dynamodb", ...)))
+and a KMS key (KeyConfig(kms_key_id=...)), or give executors the key through $PHIGUARD_KEY
+from your secret manager.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from phiguard import Deidentifier, Sealer, load_key, open_vault
-from phiguard.run.spark import SparkPipeline, deidentify_column
+from phiguard import Config, Deidentifier, KeyConfig, StoreConfig
+from phiguard.run.spark import deidentify_column
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
-        "input", nargs="?", default=str(REPO.parent / "shared/eval/physionet-dev.jsonl")
+        "input", nargs="?", default=str(REPO / "examples" / "notes.jsonl")
     )
     ap.add_argument("--out", default="spark-out/deid")
     ap.add_argument("--vault", default="spark-out/vault.db")
@@ -45,8 +46,9 @@ def main() -> None:
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
-    config = SparkPipeline(
-        vault_path=str(Path(args.vault).resolve()), key_file=str(Path(args.key_file).resolve())
+    config = Config(
+        store=StoreConfig(path=str(Path(args.vault).resolve())),
+        keys=KeyConfig(key_file=str(Path(args.key_file).resolve())),
     )
     started = time.monotonic()
     df = spark.read.json(args.input).select("id", "text").repartition(args.partitions)
@@ -59,12 +61,10 @@ def main() -> None:
 
     # Spot check on the driver: three notes come back exactly from the vault.
     originals = {r["id"]: r["text"] for r in df.collect()}
-    vault = open_vault("sqlite", path=config.vault_path, create=False)
-    d = Deidentifier("local", vault=vault, sealer=Sealer(load_key(config.key_file)))
-    for r in rows.filter("phiguard_error IS NULL").limit(3).collect():
-        assert d.reidentify(r["text"]) == originals[r["id"]]
+    with Deidentifier.open(config, vault="read") as d:  # audited, as the OS user
+        for r in rows.filter("phiguard_error IS NULL").limit(3).collect():
+            assert d.reidentify(r["text"]) == originals[r["id"]]
     print("re-identification spot check: byte-identical")
-    vault.close()
     spark.stop()
 
 

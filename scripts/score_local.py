@@ -46,7 +46,7 @@ def resurrogated(recs: list[dict[str, Any]], data: str, seed: int) -> list[dict[
     import score_synthetic
     import synth_notes
 
-    from phiguard.evaluation.scoring import GoldRecord, GoldSpan
+    from phiguard.evaluation import GoldRecord, GoldSpan
 
     gold = [
         GoldRecord(

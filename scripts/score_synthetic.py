@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phiguard.evaluation.scoring import EvalReport, GoldRecord, GoldSet, detect_all, load_gold, score
+from phiguard.evaluation import EvalReport, GoldRecord, GoldSet, detect_all, load_gold, score
 from phiguard.run.deidentifier import Deidentifier
 from phiguard.resolve import Resolver
 from phiguard.spans import Span

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from phiguard.detectors import BaseDetector
 from phiguard.spans import Span
 
 
-class GoldDetector:
+class GoldDetector(BaseDetector):
     name = "gold"
 
     def __init__(self, spans: Sequence[dict[str, Any]]) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from phiguard import Deidentifier, Sealer, VaultError
 from phiguard.audit import Auditor, AuditRecord, MemoryAuditLog
+from phiguard.detectors import BaseDetector
 from phiguard.errors import ConfigError
 from phiguard.spans import Span
 from phiguard.transform import message_hash
@@ -24,7 +25,7 @@ from phiguard.vaults.memory import MemoryVault
 NOTE = "Carlos Salazar, seen 11/12/2011 by Dr. Sarkar; Salazar agreed.\n"
 
 
-class Fixed:
+class Fixed(BaseDetector):
     name = "fixed"
 
     def detect(self, text: str) -> list[Span]:

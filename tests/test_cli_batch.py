@@ -207,35 +207,15 @@ def test_success_leaves_no_temp_files(run: Any, phiguard_home: Path, tmp_path: P
     [(["--jsonl"], ["in.jsonl"]), ([], ["a.txt"]), (["--format", "json"], ["a.txt", "b.txt"])],
 )
 def test_streaming_detect_matches_the_detect_command(
-    run: Any,
-    tmp_path: Path,
-    capfdbinary: pytest.CaptureFixture[bytes],
-    flags: list[str],
-    files: list[str],
+    run: Any, tmp_path: Path, flags: list[str], files: list[str]
 ) -> None:
-    """driver.detect_command (for `detect --workers/--csv/dirs`) prints what `detect` prints."""
-    from phiguard_cli.driver import detect_command
-    from phiguard_cli.options import deidentifier
-
+    """`detect --workers 2` (worker processes) prints exactly what `detect` prints."""
     _jsonl(tmp_path / "in.jsonl", 6)
     (tmp_path / "a.txt").write_text(NOTES[0])
     (tmp_path / "b.txt").write_text(NOTES[1])
     paths = [str(tmp_path / f) for f in files]
     expected = run("detect", *flags, *paths)
     assert expected.code == 0, expected.err
-    opts: dict[str, Any] = {
-        "files": tuple(paths),
-        "fmt": "text",
-        "jsonl_mode": "--jsonl" in flags,
-        "field": "text",
-        "id_field": "id",
-        "workers": 2,
-        "out": None,
-        "show_text": False,
-    }
-    if "--format" in flags:
-        opts["fmt"] = flags[flags.index("--format") + 1]
-    capfdbinary.readouterr()
-    detect_command(opts, deidentifier(opts))
-    out, _ = capfdbinary.readouterr()
-    assert out == expected.out
+    parallel = run("detect", "--workers", "2", *flags, *paths)
+    assert parallel.code == 0, parallel.err
+    assert parallel.out == expected.out

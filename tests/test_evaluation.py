@@ -1,4 +1,4 @@
-"""Tests for phiguard.evaluation.scoring and the `phiguard eval` command (stub detectors only)."""
+"""Tests for phiguard.evaluation and the `phiguard eval` command (stub detectors only)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from phiguard.detectors import BaseDetector
 from phiguard.errors import DetectionError, InputError
-from phiguard.evaluation.scoring import (
+from phiguard.evaluation import (
     CORPUS_TARGETS,
     SAMPLE_TARGETS,
     GoldRecord,
@@ -53,7 +54,7 @@ PRED = [
 ]
 
 
-class ListDetector:
+class ListDetector(BaseDetector):
     """Returns canned spans per text."""
 
     name = "stub"
@@ -77,7 +78,7 @@ class BatchDetector(ListDetector):
         return [list(self.by_text.get(t, [])) for t in texts]
 
 
-class RegexDetector:
+class RegexDetector(BaseDetector):
     """A crude detector: capitalised words are names, digit groups are IDs."""
 
     name = "regex"

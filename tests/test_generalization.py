@@ -88,14 +88,14 @@ def test_committed_synthetic_set_is_well_formed() -> None:
     assert len({r["id"] for r in records}) == len(records)
     for rec in records:
         _check_record(rec)
-    from phiguard.evaluation.scoring import annotated_age_policy, load_gold
+    from phiguard.evaluation import annotated_age_policy, load_gold
 
     assert annotated_age_policy(load_gold(SYNTH)) == "over89"
 
 
 @pytest.mark.slow
 def test_local_detector_generalizes_to_synthetic_notes() -> None:
-    from phiguard.evaluation.scoring import evaluate, load_gold
+    from phiguard.evaluation import evaluate, load_gold
     from phiguard.resolve import Resolver
     from phiguard.run.deidentifier import Deidentifier
 

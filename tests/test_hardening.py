@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from phiguard.detectors import BaseDetector
 from phiguard.resolve import Resolver
 from phiguard.spans import Span
 
@@ -123,7 +124,7 @@ def test_ten_megabyte_note_through_the_vault(tmp_path: Path, sample_text: str) -
     big = ("🙂" + sample_text) * reps
     spans = [Span(m.start(), m.end(), "NAME") for m in re.finditer(r"\b[A-Z]{4,}\b", big)]
 
-    class Fixed:
+    class Fixed(BaseDetector):
         name = "fixed"
 
         def detect(self, text: str) -> list[Span]:

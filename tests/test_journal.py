@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from phiguard import Deidentifier, Sealer, VaultError
+from phiguard.detectors import BaseDetector
 from phiguard.errors import ConfigError
 from phiguard.keys.files import generate_key
 from phiguard.spans import Span
@@ -31,7 +32,7 @@ from phiguard.vaults.sqlite import SQLiteVault
 _NAME = re.compile(r"[A-Z][a-z]+")
 
 
-class NameDetector:
+class NameDetector(BaseDetector):
     name = "names"
 
     def detect(self, text: str) -> list[Span]:
@@ -137,8 +138,9 @@ def test_journal_of_a_killed_run_is_swept_by_the_next_one(
         from phiguard.vaults.journal import Journal
         from phiguard.spans import Span
         from phiguard.vaults.sqlite import SQLiteVault
+        from phiguard.detectors import BaseDetector
 
-        class D:
+        class D(BaseDetector):
             name = "names"
             def detect(self, text):
                 return [Span(m.start(), m.end(), "NAME", 1.0, "t")

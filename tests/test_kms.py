@@ -16,6 +16,7 @@ from dynamodb_server import fake_aws_env
 from moto_server import moto_server
 from phiguard import EncryptionKeyError, Sealer
 from phiguard.audit import Auditor, MemoryAuditLog
+from phiguard.detectors import BaseDetector
 from phiguard.keys.files import generate_key, key_id, write_key_file
 from phiguard.keys.kms import PSEUDONYM_SLOT, KmsKeyring
 from phiguard.keys.policy import open_keys
@@ -30,7 +31,7 @@ NOTE = "Carlos Salazar, seen 11/12/2011 by Dr. Sarkar.\n"
 SPANS = [Span(0, 14, "NAME"), Span(21, 31, "DATE"), Span(39, 45, "NAME")]
 
 
-class Fixed:
+class Fixed(BaseDetector):
     name = "fixed"
 
     def detect(self, text: str) -> list[Span]:

@@ -514,7 +514,7 @@ def test_dev_set_meets_accuracy_targets(detector: LocalDetector) -> None:
     tp = fp = fn = 0
     gold_by: dict[str, int] = {}
     hit_by: dict[str, int] = {}
-    for rec, spans in zip(recs, detector.detect_many(r["text"] for r in recs), strict=True):
+    for rec, spans in zip(recs, detector.detect_many([r["text"] for r in recs]), strict=True):
         for m in WORD.finditer(rec["text"]):
             s, e = m.span()
             labels = {g["label"] for g in rec["spans"] if g["start"] < e and s < g["end"]}

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from phiguard import Deidentifier, Sealer, Span
+from phiguard.detectors import BaseDetector
 from phiguard.keys.pseudonym import Pseudonymizer, derive_pseudonym_key
 from phiguard.vaults.memory import MemoryVault
 
@@ -22,7 +23,7 @@ KEY = b"\x07" * 32
 HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
-class Fixed:
+class Fixed(BaseDetector):
     name = "fixed"
 
     def __init__(self, spans: list[Span]) -> None:

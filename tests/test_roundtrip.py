@@ -10,11 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from phiguard import Deidentifier, ReidentificationError, Sealer, Span, merge, reidentify
+from phiguard.detectors import BaseDetector
 from phiguard.vaults.memory import MemoryVault
 from phiguard.vaults.sqlite import SQLiteVault
 
 
-class FixedDetector:
+class FixedDetector(BaseDetector):
     name = "fixed"
 
     def __init__(self, spans: list[Span]) -> None:

@@ -18,9 +18,22 @@ pytest.importorskip(
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("Spark needs a Java runtime (17+)", allow_module_level=True)
 
-from phiguard import Deidentifier, Sealer, load_key, open_vault
+import boto3
+
+from dynamodb_server import fake_aws_env
+from moto_server import moto_server
+from phiguard import (
+    Config,
+    Deidentifier,
+    KeyConfig,
+    RunOptions,
+    Sealer,
+    StoreConfig,
+    load_key,
+    open_vault,
+)
 from phiguard.resolve import Resolver
-from phiguard.run.spark import SparkPipeline, deidentify_column, mask_column
+from phiguard.run.spark import deidentify_column, mask_column
 
 NOTES = [
     "Pt Carlos Salazar seen 11/12/2011 by Dr. Sarkar.",
@@ -33,7 +46,23 @@ NOTES = [
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
+def kms_endpoint() -> Iterator[str]:
+    """moto_server for KMS, set in the environment before Spark starts its Python workers (they
+    inherit it): executors reach it through AWS_ENDPOINT_URL_KMS, as on a cluster."""
+    with fake_aws_env(), moto_server() as endpoint:
+        old = os.environ.get("AWS_ENDPOINT_URL_KMS")
+        os.environ["AWS_ENDPOINT_URL_KMS"] = endpoint
+        try:
+            yield endpoint
+        finally:
+            if old is None:
+                os.environ.pop("AWS_ENDPOINT_URL_KMS", None)
+            else:
+                os.environ["AWS_ENDPOINT_URL_KMS"] = old
+
+
+@pytest.fixture(scope="module")
+def spark(kms_endpoint: str) -> Iterator[Any]:
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -56,8 +85,10 @@ def _frame(spark: Any) -> Any:
 
 
 def test_deidentify_column_round_trips_through_the_sqlite_vault(spark: Any, tmp_path: Path) -> None:
-    config = SparkPipeline(
-        vault_path=str(tmp_path / "vault.db"), key_file=str(tmp_path / "key"), vault_batch=2
+    config = Config(
+        store=StoreConfig(path=str(tmp_path / "vault.db")),
+        keys=KeyConfig(key_file=str(tmp_path / "key")),
+        run=RunOptions(vault_batch=2),
     )
     out = deidentify_column(_frame(spark), "text", config).collect()
     assert sorted(r["id"] for r in out) == [f"n{i}" for i in range(len(NOTES))]
@@ -77,8 +108,8 @@ def test_deidentify_column_round_trips_through_the_sqlite_vault(spark: Any, tmp_
 
 
 def test_mask_column_with_labels_and_entity_filter(spark: Any) -> None:
-    config = SparkPipeline(resolver=Resolver(entities=frozenset({"DATE"})), mask_style="label")
-    out = {r["id"]: r for r in mask_column(_frame(spark), "text", config).collect()}
+    config = Config(resolver=Resolver(entities=frozenset({"DATE"})))
+    out = {r["id"]: r for r in mask_column(_frame(spark), "text", config, style="label").collect()}
     assert "[DATE]" in out["n0"]["text"] and "Carlos" in out["n0"]["text"]
     assert "phiguard_message_hash" not in out["n0"].asDict()
     assert out["n2"]["text"] == NOTES[2]
@@ -93,7 +124,7 @@ def test_executors_build_the_pipeline_once_per_process(spark: Any) -> None:
         from phiguard.run import spark as ps
 
         for pdf in batches:
-            d, _ = ps._pipeline(SparkPipeline(), False)
+            d = ps._pipeline(Config(), False)
             yield pd.DataFrame({"pid": [os.getpid()] * len(pdf), "obj": [id(d)] * len(pdf)})
 
     frame = spark.range(40).selectExpr("cast(id as string) as text").repartition(4)
@@ -102,3 +133,55 @@ def test_executors_build_the_pipeline_once_per_process(spark: Any) -> None:
     for r in rows:
         per_pid.setdefault(r["pid"], set()).add(r["obj"])
     assert len(rows) == 40 and all(len(objs) == 1 for objs in per_pid.values())
+
+
+def _kms_key(endpoint: str) -> str:
+    kms = boto3.client("kms", region_name="us-east-1", endpoint_url=endpoint)
+    return str(kms.create_key(Description="phiguard spark test")["KeyMetadata"]["Arn"])
+
+
+def test_deidentify_column_with_kms_data_keys(
+    spark: Any, kms_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Executors seal with their own KMS data keys (stored wrapped before use); no key file."""
+    monkeypatch.setenv("PHIGUARD_HOME", str(tmp_path / "home"))
+    config = Config(
+        store=StoreConfig(path=str(tmp_path / "vault.db")),
+        keys=KeyConfig(kms_key_id=_kms_key(kms_endpoint)),
+    )
+    out = {r["id"]: r for r in deidentify_column(_frame(spark), "text", config).collect()}
+    assert all(r["phiguard_error"] is None for r in out.values())
+    assert not (tmp_path / "home" / "key").exists(), "KMS runs need no local key file"
+    vault = open_vault("sqlite", path=tmp_path / "vault.db", create=False)
+    try:
+        wrapped = vault.wrapped_keys()  # type: ignore[attr-defined]
+        sealed_with = {
+            r.key_id for i in range(5) for r in vault.get(out[f"n{i}"]["phiguard_message_hash"])
+        }
+    finally:
+        vault.close()
+    assert 1 <= len(wrapped) <= 2 and sealed_with <= {k.key_id for k in wrapped}
+    with Deidentifier.open(config, vault="read") as d:
+        for i, note in enumerate(NOTES[:5]):
+            assert d.reidentify(out[f"n{i}"]["text"]) == note
+
+
+def test_consistent_pseudonyms_hold_across_executors(
+    spark: Any, kms_endpoint: str, tmp_path: Path
+) -> None:
+    """With consistent=True every executor unwraps the vault's one pseudonym key: the same
+    name gets the same token in every partition, and on the driver."""
+    config = Config(
+        store=StoreConfig(path=str(tmp_path / "vault.db")),
+        keys=KeyConfig(kms_key_id=_kms_key(kms_endpoint), consistent=True),
+    )
+    rows = [(f"r{i}", f"Seen by Dr. Sarkar on visit {i}.") for i in range(8)]
+    frame = spark.createDataFrame(rows, "id string, text string").repartition(4)
+    out = deidentify_column(frame, "text", config).collect()
+    texts = {r["text"] for r in out}
+    tokens = {t.split("Dr. ")[1].split(" ")[0] for t in texts}
+    assert len(out) == 8 and len(tokens) == 1 and "Sarkar" not in " ".join(texts)
+    with Deidentifier.open(config, vault="write") as d:
+        assert d.deidentify("Seen by Dr. Sarkar on visit 0.").text in texts
+    with Deidentifier.open(config, vault="read") as d:
+        assert sorted(d.reidentify(t) for t in texts) == sorted(t for _, t in rows)

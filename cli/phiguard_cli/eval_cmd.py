@@ -1,4 +1,4 @@
-"""`phiguard eval`: a thin wrapper over `phiguard.evaluation.scoring` (options in, report out).
+"""`phiguard eval`: a thin wrapper over `phiguard.evaluation` (options in, report out).
 
 It takes the same detector options as `detect`/`mask`/`deid` and builds the detector and
 resolver the same way, so it scores exactly what those commands would remove.
@@ -14,8 +14,9 @@ from typing import Any
 
 import click
 
+from phiguard import Deidentifier
 from phiguard.errors import PhiguardError
-from phiguard.evaluation.scoring import (
+from phiguard.evaluation import (
     EXIT_TARGETS_FAILED,
     EvalReport,
     TargetResult,
@@ -28,7 +29,8 @@ from phiguard.evaluation.scoring import (
     format_text,
     load_gold,
 )
-from phiguard_cli.options import deidentifier, detector_options
+from phiguard_cli import options
+from phiguard_cli.options import detector_options
 
 
 @click.command("eval")
@@ -75,7 +77,7 @@ def eval_command(**opts: Any) -> None:
                 config.append(("age_policy", file_opts["age_policy"]))
             if opts["threshold"]:
                 config.append(("threshold", f"{opts['threshold']:g}"))
-            d = deidentifier(file_opts)
+            d = Deidentifier.open(options.config(file_opts))
             report = evaluate(
                 gold,
                 d.detector,

@@ -6,30 +6,38 @@ Every error a user can hit ends as one line on stderr and a documented exit code
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from phiguard import paths
-from phiguard.errors import PhiguardError
+from phiguard import (
+    Command,
+    Deidentifier,
+    MaskStyle,
+    OutputError,
+    PhiguardError,
+    PhiType,
+    RecordsFailed,
+    paths,
+    run_job,
+)
 from phiguard.logs import configure_logging
-from phiguard.run.deidentifier import Deidentifier
-from phiguard.spans import PhiType, Span
-from phiguard.transform import MaskStyle, mask
-from phiguard_cli.driver import detect_command, dry_run, transform_command
+from phiguard.run.job import estimate_cost
+from phiguard_cli import options
 from phiguard_cli.hints import error_line
 from phiguard_cli.options import (
-    auditor,
     consistent_option,
-    deidentifier,
     detector_options,
     input_options,
-    vault_and_sealer,
-    vault_keys,
     vault_options,
+    workers_option,
 )
+from phiguard_cli.progress import Report
 
 dry_run_option = click.option(
     "--dry-run",
@@ -39,33 +47,98 @@ dry_run_option = click.option(
 )
 
 
+class _Logging:
+    """-q/--debug, accepted before or after the command name."""
+
+    debug = False
+    quiet = False
+
+    @classmethod
+    def set(cls, ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value:
+            setattr(cls, "debug" if param.name == "debug" else "quiet", True)
+            configure_logging(debug=cls.debug, quiet=cls.quiet)
+
+
+logging_options = options.compose(
+    click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_Logging.set,
+        help="Debug logging on stderr (offsets, types, hashes: never PHI).",
+    ),
+    click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_Logging.set,
+        help="Only errors on stderr.",
+    ),
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="phiguard")
-@click.option(
-    "--debug", is_flag=True, help="Debug logging on stderr (offsets, types, hashes: never PHI)."
-)
-@click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr.")
-def cli(debug: bool, quiet: bool) -> None:
+@logging_options
+def cli() -> None:
     """Find PHI in clinical text; mask it, or de-identify it into vault-backed tokens."""
-    configure_logging(debug=debug, quiet=quiet)
+    configure_logging(debug=_Logging.debug, quiet=_Logging.quiet)
+
+
+def _run(opts: dict[str, Any], command: Command, vault: str | None = None) -> None:
+    """One job, shown on stderr; exit 9 at the end if some records failed."""
+    config = options.config(opts)
+    spec = options.job_spec(opts, command)
+    report = Report(quiet=_Logging.quiet, show_ids=bool(opts.get("show_ids")))
+    with Deidentifier.open(config, vault=vault) as d:
+        try:
+            summary = run_job(spec, d, report)
+        finally:
+            report.close()
+    report.finish(summary)
+    if summary.failed:
+        raise RecordsFailed(
+            f"{summary.failed} of {summary.done + summary.failed} record(s) failed and were "
+            "not written (listed above)"
+        )
+
+
+def _dry_run(opts: dict[str, Any]) -> None:
+    """Print what a Comprehend Medical run over these inputs would cost; call nothing."""
+    est = estimate_cost(options.job_spec(opts, Command.DETECT))
+    click.echo(
+        f"{est.notes} note(s), {est.characters} characters\n"
+        f"one request per note: {est.requests_unpacked} DetectPHI request(s), "
+        f"{est.units_unpacked} billed unit(s)\n"
+        f"packed (default):     {est.requests_packed} DetectPHI request(s), "
+        f"{est.units_packed} billed unit(s) "
+        f"({est.request_reduction:.1f}x fewer requests, {est.unit_reduction:.2f}x fewer units)"
+    )
 
 
 @cli.command()
 @input_options
+@workers_option
 @detector_options
 @click.option(
     "--show-text", is_flag=True, help="Include each span's text in the output (it is PHI)."
 )
 @dry_run_option
+@logging_options
 def detect(**opts: Any) -> None:
     """Print PHI spans (offsets, type, score, source) found in FILES (or stdin)."""
     if opts["dry_run"]:
-        return dry_run(opts)
-    detect_command(opts, deidentifier(opts))
+        return _dry_run(opts)
+    _run(opts, Command.DETECT)
 
 
 @cli.command("mask")
 @input_options
+@workers_option
 @detector_options
 @click.option(
     "--style",
@@ -75,41 +148,27 @@ def detect(**opts: Any) -> None:
     help="'hash': '#' per character; 'label': [TYPE].",
 )
 @dry_run_option
+@logging_options
 def mask_command(**opts: Any) -> None:
     """Mask PHI for good: '#' for every character, or [TYPE] labels."""
     if opts["dry_run"]:
-        return dry_run(opts)
-    d = deidentifier(opts)
-
-    def op(text: str) -> tuple[str, dict[str, Any]]:
-        spans = d.detect(text)
-        return mask(text, spans, opts["style"]), {"spans": len(spans)}
-
-    transform_command(opts, op, "mask", pipeline=d)
+        return _dry_run(opts)
+    _run(opts, Command.MASK)
 
 
 @cli.command()
 @input_options
+@workers_option
 @detector_options
 @vault_options
 @consistent_option
 @dry_run_option
+@logging_options
 def deid(**opts: Any) -> None:
     """Replace PHI with salted SHA3-256 tokens; store the originals encrypted in the vault."""
     if opts["dry_run"]:
-        return dry_run(opts)
-    vault, sealer, pseudonymizer = vault_keys(opts, writer=True)
-    d = deidentifier(opts, vault, sealer)
-    d.pseudonymizer = pseudonymizer
-    try:
-
-        def op(text: str) -> tuple[str, dict[str, Any]]:
-            r = d.deidentify(text)
-            return r.text, {"message_hash": r.message_hash, "tokens": r.token_count}
-
-        transform_command(opts, op, "deid", pipeline=d)
-    finally:
-        vault.close()
+        return _dry_run(opts)
+    _run(opts, Command.DEID, vault="write")
 
 
 @cli.command()
@@ -117,28 +176,10 @@ def deid(**opts: Any) -> None:
 @vault_options
 @click.option("--region", default=None, help="AWS region (dynamodb store).")
 @click.option("--profile", default=None, help="AWS profile (dynamodb store).")
+@logging_options
 def reid(**opts: Any) -> None:
     """Restore the original text of de-identified notes (authorized users only)."""
-    vault, sealer = vault_and_sealer(opts, writer=False)
-    try:
-        who = auditor(opts, vault)
-    except BaseException:
-        vault.close()
-        raise
-    d = Deidentifier(_NoDetector(), vault=vault, sealer=sealer, auditor=who)
-    try:
-        transform_command(opts, lambda text: (d.reidentify(text), {}), "reid")
-    finally:
-        vault.close()
-
-
-class _NoDetector:
-    """reid detects nothing: it must not load a model."""
-
-    name = "none"
-
-    def detect(self, text: str) -> list[Span]:
-        return []
+    _run(opts, Command.REID, vault="read")
 
 
 @cli.group()
@@ -205,10 +246,38 @@ def _register_optional() -> None:
 _register_optional()
 
 
+class Terminated(BaseException):
+    """SIGTERM (timeout, Slurm, Kubernetes): unwinds like Ctrl-C, so outputs are aborted and
+    the vault rows of unreleased notes removed, instead of dying mid-write."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout is gone: point stdout at /dev/null so that the interpreter's own
+    flush at exit does not print a second, traceback-like message."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; map every error to one stderr line and its exit code."""
+    _Logging.debug = _Logging.quiet = False
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        _main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         rv = cli.main(args=argv, prog_name="phiguard", standalone_mode=False)
+    except Terminated:
+        click.echo("phiguard: terminated (SIGTERM); outputs not committed were removed", err=True)
+        sys.exit(143)
     except click.exceptions.Abort:
         click.echo("phiguard: aborted", err=True)
         sys.exit(130)
@@ -216,10 +285,14 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"phiguard: error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except PhiguardError as exc:
+        if isinstance(exc, OutputError) and "broken pipe" in str(exc):
+            _silence_stdout()
         click.echo(error_line(exc), err=True)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
-        sys.exit(141)
+        _silence_stdout()
+        click.echo("phiguard: error: standard output was closed early (broken pipe)", err=True)
+        sys.exit(OutputError.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # never a traceback: it could quote the input

@@ -7,15 +7,25 @@ from typing import Any, TypeVar
 
 import click
 
-from phiguard.audit import Auditor, open_auditor
+from phiguard import (
+    Command,
+    Config,
+    ConfigError,
+    DetectorConfig,
+    JobSpec,
+    KeyConfig,
+    MaskStyle,
+    Mode,
+    Resolver,
+    RunOptions,
+    StoreConfig,
+    Vault,
+    open_vault,
+)
+from phiguard.config import DEFAULT_TABLE
 from phiguard.detectors import BACKENDS
-from phiguard.keys.policy import open_keys
-from phiguard.keys.pseudonym import Pseudonymizer
-from phiguard.keys.sealer import Sealer
-from phiguard.resolve import Resolver, load_terms
-from phiguard.run.deidentifier import Deidentifier
-from phiguard.vaults import STORES, open_vault
-from phiguard.vaults.base import Vault
+from phiguard.resolve import load_terms
+from phiguard.vaults import STORES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,13 +83,27 @@ input_options = compose(
         "*.csv with --csv).",
     ),
     click.option(
-        "--workers",
-        type=click.IntRange(min=1),
-        default=1,
-        show_default=True,
-        help="Parallel detection workers: processes for the local backend, concurrent "
-        "requests for comprehend.",
+        "--no-file-names",
+        "no_file_names",
+        is_flag=True,
+        help="Keep input file names out of outputs and failure lines (names often hold patient "
+        "names or MRNs): inputs are numbered from 0 instead.",
     ),
+    click.option(
+        "--allow-missing-field",
+        is_flag=True,
+        help="A JSONL record without the --field passes through unchanged (default: it fails "
+        "and is not written).",
+    ),
+)
+
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Parallel detection workers: processes for the local backend, concurrent "
+    "requests for comprehend.",
 )
 
 detector_options = compose(
@@ -163,9 +187,8 @@ consistent_option = click.option(
 )
 
 
-def deidentifier(
-    opts: dict[str, Any], vault: Vault | None = None, sealer: Sealer | None = None
-) -> Deidentifier:
+def config(opts: dict[str, Any]) -> Config:
+    """The one `Config` these options describe (commands without an option get its default)."""
     entities = None
     if opts.get("entities"):
         entities = frozenset(e.strip().upper() for e in opts["entities"].split(",") if e.strip())
@@ -176,16 +199,51 @@ def deidentifier(
         deny=tuple(load_terms(opts["deny_list"])) if opts.get("deny_list") else (),
     )
     backend = opts.get("backend") or "local"
-    det_opts: dict[str, Any] = {}
     if backend == "local":
-        if opts.get("model"):
-            det_opts["model"] = opts["model"]
-        if opts.get("age_policy"):
-            det_opts["age_policy"] = opts["age_policy"]
+        detector = DetectorConfig.of(
+            backend, model=opts.get("model"), age_policy=opts.get("age_policy")
+        )
     else:
-        det_opts = {"region": opts.get("region"), "profile": opts.get("profile")}
-    return Deidentifier(
-        backend, resolver=resolver, detector_options=det_opts, vault=vault, sealer=sealer
+        detector = DetectorConfig.of(
+            backend, region=opts.get("region"), profile=opts.get("profile")
+        )
+    store = StoreConfig(
+        opts.get("store") or "sqlite",
+        path=opts.get("vault_path"),
+        table=opts.get("table") or DEFAULT_TABLE,
+        region=opts.get("region"),
+        endpoint_url=opts.get("endpoint_url"),
+        profile=opts.get("profile"),
+    )
+    keys = KeyConfig(
+        key_file=opts.get("key_file"),
+        kms_key_id=opts.get("kms_key_id"),
+        consistent=bool(opts.get("consistent")),
+    )
+    run = RunOptions(workers=int(opts.get("workers") or 1), max_tps=opts.get("max_tps"))
+    return Config(detector, resolver, store, keys, run)
+
+
+def job_spec(opts: dict[str, Any], command: Command) -> JobSpec:
+    """What to read and write, from the input/output options."""
+    if opts.get("jsonl_mode") and opts.get("csv_mode"):
+        raise ConfigError("--jsonl and --csv cannot be used together")
+    mode = (
+        Mode.CSV if opts.get("csv_mode") else Mode.JSONL if opts.get("jsonl_mode") else Mode.PLAIN
+    )
+    return JobSpec(
+        command,
+        inputs=tuple(opts.get("files") or ()),
+        mode=mode,
+        field=opts.get("field") or "text",
+        id_field=opts.get("id_field") or "id",
+        glob=opts.get("glob_pattern"),
+        out=opts.get("out"),
+        fmt=opts.get("fmt") or "text",
+        style=MaskStyle(opts.get("style") or "hash"),
+        show_text=bool(opts.get("show_text")),
+        file_names=not opts.get("no_file_names"),
+        allow_missing_field=bool(opts.get("allow_missing_field")),
     )
 
 
@@ -200,32 +258,3 @@ def open_store(opts: dict[str, Any], *, writer: bool) -> Vault:
         profile=opts.get("profile"),
         create=writer,
     )
-
-
-def vault_and_sealer(opts: dict[str, Any], *, writer: bool) -> tuple[Vault, Sealer]:
-    vault, sealer, _ = vault_keys(opts, writer=writer)
-    return vault, sealer
-
-
-def vault_keys(opts: dict[str, Any], *, writer: bool) -> tuple[Vault, Sealer, Pseudonymizer | None]:
-    """The vault, the Sealer and (with --consistent) the Pseudonymizer for these options."""
-    vault = open_store(opts, writer=writer)
-    try:
-        sealer, pseudonymizer = open_keys(
-            vault,
-            writer=writer,
-            key_file=opts.get("key_file"),
-            kms_key_id=opts.get("kms_key_id"),
-            consistent=bool(opts.get("consistent")),
-            region=opts.get("region"),
-            profile=opts.get("profile"),
-        )
-    except BaseException:
-        vault.close()
-        raise
-    return vault, sealer, pseudonymizer
-
-
-def auditor(opts: dict[str, Any], vault: Vault) -> Auditor:
-    """Who is re-identifying, and where it is recorded (resolved before any decryption)."""
-    return open_auditor(vault)

@@ -5,17 +5,25 @@ originals are kept encrypted in a vault for authorized re-identification.
     d = Deidentifier("local", vault=open_vault("sqlite"), sealer=Sealer(load_key(create=True)))
     out = d.deidentify(note)          # mapping stored before the text is returned
     assert d.reidentify(out.text) == note
+
+The flow, one package per step: `detectors` → `resolve` → `transform` → `keys` (seal) →
+`vaults` (store) → `reid`; `run` drives it over many notes (batch, jobs, Spark) from one
+`Config`. See docs/architecture.md.
 """
 
 from phiguard.audit import Auditor
-from phiguard.detectors import Detector, get_detector
+from phiguard.config import Config, DetectorConfig, KeyConfig, RunOptions, StoreConfig
+from phiguard.detectors import Capabilities, Detector, get_detector
 from phiguard.errors import (
     ConfigError,
     DetectionError,
     EncryptionKeyError,
+    Failure,
     Hint,
     InputError,
+    OutputError,
     PhiguardError,
+    RecordsFailed,
     ReidentificationError,
     VaultError,
 )
@@ -24,7 +32,10 @@ from phiguard.keys.pseudonym import Pseudonymizer
 from phiguard.keys.sealer import Sealer
 from phiguard.reid import reidentify
 from phiguard.resolve import Resolver, merge
-from phiguard.run.deidentifier import Deidentifier, DeidResult
+from phiguard.run.deidentifier import Deidentifier
+from phiguard.run.job import Command, JobSpec, Summary, run_job
+from phiguard.run.records import DeidResult, Item, Result
+from phiguard.run.sources import Mode
 from phiguard.spans import PhiType, Span
 from phiguard.transform import MaskStyle, mask, message_hash, tokenize
 from phiguard.vaults import Vault, VaultRecord, open_vault
@@ -33,22 +44,37 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Auditor",
+    "Capabilities",
+    "Command",
+    "Config",
     "ConfigError",
     "DeidResult",
     "Deidentifier",
     "DetectionError",
     "Detector",
+    "DetectorConfig",
     "EncryptionKeyError",
+    "Failure",
     "Hint",
     "InputError",
+    "Item",
+    "JobSpec",
+    "KeyConfig",
     "MaskStyle",
+    "Mode",
+    "OutputError",
     "PhiType",
     "PhiguardError",
     "Pseudonymizer",
+    "RecordsFailed",
     "ReidentificationError",
     "Resolver",
+    "Result",
+    "RunOptions",
     "Sealer",
     "Span",
+    "StoreConfig",
+    "Summary",
     "Vault",
     "VaultError",
     "VaultRecord",
@@ -60,5 +86,6 @@ __all__ = [
     "message_hash",
     "open_vault",
     "reidentify",
+    "run_job",
     "tokenize",
 ]

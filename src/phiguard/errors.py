@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -71,7 +72,65 @@ class ConfigError(PhiguardError):
     exit_code = 2
 
 
+class OutputError(PhiguardError):
+    """The output could not be written (disk full, the reader closed the pipe): what was not
+    written does not count as released."""
+
+    exit_code = 10
+
+
 class RecordsFailed(PhiguardError):
     """Some records of a batch failed and were not written; the others were."""
 
     exit_code = 9
+
+
+#: Errors rebuilt from a `Failure` by name (a failure may cross a process boundary).
+_BY_NAME: dict[str, type[PhiguardError]] = {
+    cls.__name__: cls
+    for cls in (
+        PhiguardError,
+        InputError,
+        DetectionError,
+        VaultError,
+        EncryptionKeyError,
+        ReidentificationError,
+        ConfigError,
+        OutputError,
+        RecordsFailed,
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why one record was not released: typed, picklable, and free of PHI.
+
+    `kind` is the error's class name. Our errors' messages are PHI-free by contract; any other
+    exception's message may quote the note, so it is withheld (`known=False`).
+    """
+
+    kind: str
+    message: str = ""
+    known: bool = True
+    hint: Hint | None = None
+
+    @classmethod
+    def of(cls, exc: BaseException) -> Failure:
+        if isinstance(exc, PhiguardError):
+            return cls(type(exc).__name__, str(exc), hint=exc.hint)
+        return cls(type(exc).__name__, "", known=False)
+
+    @property
+    def exit_code(self) -> int:
+        return _BY_NAME.get(self.kind, PhiguardError).exit_code
+
+    def error(self) -> PhiguardError:
+        """The error to raise for this failure (the original class for our own errors)."""
+        error = _BY_NAME.get(self.kind, PhiguardError)
+        return error(self.message or str(self), hint=self.hint)
+
+    def __str__(self) -> str:
+        if not self.known:
+            return f"{self.kind} (message withheld: it may quote the note)"
+        return f"{self.kind}: {self.message}"

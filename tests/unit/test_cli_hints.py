@@ -4,6 +4,7 @@ stderr line appends the flag. Library messages themselves never quote a CLI flag
 from __future__ import annotations
 
 import ast
+import pickle
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -11,15 +12,11 @@ from pathlib import Path
 import pytest
 
 from conftest import CliResult
-from phiguard.errors import Hint, VaultError
+from phiguard.errors import Failure, Hint, VaultError
 from phiguard.vaults.sqlite import SQLiteVault
 from phiguard_cli.hints import FLAGS, error_line
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "phiguard"
-
-#: Modules whose messages still quote flags (the run-layer rewrite moves them to hints). An
-#: entry that quotes none fails `test_not_yet_is_not_stale`: delete it then.
-NOT_YET = {"run/files.py"}
 
 _FLAG = re.compile(r"--[a-z][a-z-]+")
 _AWS_COMMAND = re.compile(r"`aws [^`]*`")  # the AWS CLI's own flags are its business
@@ -64,7 +61,7 @@ def test_no_region(
     line = _one_line(run("vault", "create-table"), 5)
     assert line.startswith("phiguard: error: no AWS region configured for DynamoDB")
     assert line.endswith("; pass --region or set AWS_REGION")
-    line = _one_line(run("detect", "--backend", "comprehend", "-"), 4)
+    line = _one_line(run("detect", "--backend", "comprehend", "-", stdin=b"Seen today.\n"), 4)
     assert line.startswith("phiguard: error: no AWS region configured for Comprehend Medical")
     assert line.endswith("; pass --region or set AWS_REGION")
 
@@ -107,12 +104,17 @@ def _quoting_flags() -> dict[str, list[str]]:
 
 
 def test_library_messages_quote_no_cli_flag() -> None:
-    quoting = {k: v for k, v in _quoting_flags().items() if k not in NOT_YET}
+    quoting = _quoting_flags()
     assert not quoting, f"give these errors a Hint instead: {quoting}"
 
 
-def test_not_yet_is_not_stale() -> None:
-    assert set(_quoting_flags()) >= NOT_YET
+def test_failures_keep_the_hint() -> None:
+    """A record's failure crosses threads and processes as a `Failure`; its hint goes along."""
+    err = VaultError("DynamoDB table 't' does not exist", hint=Hint.CREATE_TABLES)
+    failure = pickle.loads(pickle.dumps(Failure.of(err)))
+    again = failure.error()
+    assert type(again) is VaultError and str(again) == str(err) and again.hint is Hint.CREATE_TABLES
+    assert pickle.loads(pickle.dumps(err)).hint is Hint.CREATE_TABLES
 
 
 def test_the_checker_sees_flags(tmp_path: Path) -> None:

@@ -22,180 +22,24 @@ because misses and false positives are PHI with context.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from phiguard.errors import DetectionError, InputError, PhiguardError
-from phiguard.io import read_text
+from phiguard.detectors.base import Detector
+from phiguard.errors import DetectionError
+from phiguard.evaluation.gold import GoldRecord, GoldSet
 from phiguard.spans import Span
 
-__all__ = [
-    "CORPUS_TARGETS",
-    "EXIT_TARGETS_FAILED",
-    "LEVELS",
-    "SAMPLE_TARGETS",
-    "EvalReport",
-    "Example",
-    "GoldRecord",
-    "GoldSet",
-    "GoldSpan",
-    "LevelScores",
-    "Postprocess",
-    "Scores",
-    "Target",
-    "TargetResult",
-    "TargetsNotMet",
-    "annotated_age_policy",
-    "check_targets",
-    "default_targets",
-    "detect_all",
-    "evaluate",
-    "format_json",
-    "format_targets",
-    "format_text",
-    "load_gold",
-    "score",
-]
-
 LEVELS = ("token", "entity_overlap", "entity_exact")
-
-EXIT_TARGETS_FAILED = 8
-"""`phiguard eval --targets` exit status when any target is missed (documented in docs/cli.md)."""
 
 Postprocess = Callable[[str, list[Span]], list[Span]]
 """Applied to each text's raw spans before scoring, e.g. a `phiguard.resolve.Resolver`."""
 
 _TOKEN = re.compile(r"\w+")
-
-
-class TargetsNotMet(PhiguardError):
-    """Raised by callers that want `--targets` failures to travel as an error."""
-
-    exit_code = EXIT_TARGETS_FAILED
-
-
-# --------------------------------------------------------------------------- gold data
-
-
-@dataclass(frozen=True, slots=True)
-class GoldSpan:
-    """One gold annotation; `label` is the normalised label (NAME, DATE, LOCATION, ...)."""
-
-    start: int
-    end: int
-    label: str
-    orig_label: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class GoldRecord:
-    """One annotated document."""
-
-    id: str
-    text: str
-    spans: tuple[GoldSpan, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class GoldSet:
-    """The records of one gold file; `name` is the file name (used to pick targets)."""
-
-    name: str
-    path: str
-    format: str  # "jsonl" (PhysioNet corpus) or "sample" (one document, text in a side file)
-    records: tuple[GoldRecord, ...]
-
-
-def _as_int(value: object, where: str, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{where}: span field {key!r} must be an integer")
-    return value
-
-
-def _parse_record(obj: object, text: str | None, where: str, default_id: str) -> GoldRecord:
-    """Validate one record; error messages give positions and field names, never text."""
-    if not isinstance(obj, dict):
-        raise InputError(f"{where}: expected a JSON object")
-    if text is None:
-        text = obj.get("text")
-        if not isinstance(text, str):
-            raise InputError(f"{where}: missing string field 'text'")
-    rec_id = obj.get("id", default_id)
-    raw_spans = obj.get("spans")
-    if not isinstance(raw_spans, list):
-        raise InputError(f"{where}: missing list field 'spans'")
-    spans: list[GoldSpan] = []
-    for i, raw in enumerate(raw_spans):
-        at = f"{where}, span {i}"
-        if not isinstance(raw, dict):
-            raise InputError(f"{at}: expected a JSON object")
-        start = _as_int(raw.get("start"), at, "start")
-        end = _as_int(raw.get("end"), at, "end")
-        if not 0 <= start < end <= len(text):
-            raise InputError(f"{at}: offsets {start}..{end} outside text of length {len(text)}")
-        label = raw.get("label")
-        if not isinstance(label, str) or not label:
-            raise InputError(f"{at}: missing string field 'label'")
-        expected = raw.get("text")
-        if isinstance(expected, str) and text[start:end] != expected:
-            raise InputError(f"{at}: span text does not match the offsets {start}..{end}")
-        orig = raw.get("orig_label")
-        spans.append(GoldSpan(start, end, label.upper(), orig if isinstance(orig, str) else ""))
-    spans.sort(key=lambda s: (s.start, s.end))
-    return GoldRecord(str(rec_id), text, tuple(spans))
-
-
-def load_gold(path: str | Path) -> GoldSet:
-    """Load a gold file: PhysioNet-style JSONL (one record a line) or a sample `.json` object.
-
-    The sample format is `{"id", "text_file", "spans"}` with `text_file` relative to the JSON
-    file (an inline `"text"` is accepted too). Any problem raises `InputError` naming the file
-    and line, never the note text.
-    """
-    p = Path(path)
-    raw = read_text(p, "gold file ")
-    if not raw.strip():
-        raise InputError(f"gold file is empty: {p}")
-    records: list[GoldRecord] = []
-    if p.suffix.lower() == ".jsonl":
-        # split on "\n" only: str.splitlines() would also break on U+2028 inside a note
-        for lineno, line in enumerate(raw.split("\n"), 1):
-            if not line.strip():
-                continue
-            where = f"{p}:{lineno}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{where}: invalid JSON ({exc.msg})") from None
-            records.append(_parse_record(obj, None, where, f"line{lineno}"))
-        return GoldSet(p.name, str(p), "jsonl", tuple(records))
-    try:
-        obj = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{p}:{exc.lineno}: invalid JSON ({exc.msg})") from None
-    objs = obj if isinstance(obj, list) else [obj]
-    for i, item in enumerate(objs):
-        where = f"{p} [record {i}]" if isinstance(obj, list) else str(p)
-        text: str | None = None
-        if isinstance(item, dict) and "text" not in item:
-            text_file = item.get("text_file")
-            if not isinstance(text_file, str):
-                raise InputError(f"{where}: needs a string field 'text' or 'text_file'")
-            text = read_text(p.parent / text_file, "gold text file ")
-        default_id = p.name.removesuffix(".json").removesuffix(".gold")
-        records.append(_parse_record(item, text, where, default_id))
-    if not records:
-        raise InputError(f"gold file has no records: {p}")
-    return GoldSet(p.name, str(p), "sample", tuple(records))
-
-
-# --------------------------------------------------------------------------- scores
 
 
 def _ratio(num: int, den: int) -> float | None:
@@ -508,20 +352,14 @@ def score(
     )
 
 
-class _SupportsDetect(Protocol):
-    name: str
-
-    def detect(self, text: str) -> list[Span]: ...
-
-
 def detect_all(
     texts: Sequence[str],
-    detector: _SupportsDetect,
+    detector: Detector,
     postprocess: Postprocess | None = None,
     *,
     warm_up: bool = False,
 ) -> tuple[list[list[Span]], float]:
-    """Run the detector (batched via `detect_many` when it has one); return spans and seconds.
+    """Run the detector over every text (`detect_many`: batched); return spans and seconds.
 
     The time covers detection and postprocessing, i.e. what a user of the pipeline waits for.
     `warm_up` first runs one tiny text untimed, so lazy model loading is not counted as
@@ -530,11 +368,7 @@ def detect_all(
     if warm_up:
         detector.detect("Seen today.")
     started = time.perf_counter()
-    detect_many = getattr(detector, "detect_many", None)
-    if callable(detect_many):
-        raw = [list(spans) for spans in detect_many(list(texts))]
-    else:
-        raw = [detector.detect(t) for t in texts]
+    raw = [list(spans) for spans in detector.detect_many(list(texts))]
     if len(raw) != len(texts):
         raise DetectionError(
             f"detector {detector.name!r} returned {len(raw)} results for {len(texts)} texts"
@@ -555,7 +389,7 @@ def detect_all(
 
 def evaluate(
     gold: GoldSet | Sequence[GoldRecord],
-    detector: _SupportsDetect,
+    detector: Detector,
     postprocess: Postprocess | None = None,
     *,
     show_misses: int = 0,
@@ -572,200 +406,9 @@ def evaluate(
         records,
         predictions,
         name=name,
-        detector=getattr(detector, "name", type(detector).__name__),
+        detector=detector.name,
         seconds=seconds,
         show_misses=show_misses,
         context=context,
         config=config,
     )
-
-
-def annotated_age_policy(gold: GoldSet) -> str:
-    """The age policy the annotators followed: "all" if any AGE span is 89 or under.
-
-    HIPAA Safe Harbor (and the PhysioNet gold) treat only ages over 89 as PHI; other gold sets
-    (the ED sample) mark every age. Scoring a detector against a guideline it was not
-    configured for measures the configuration, not the detector, so `phiguard eval` runs the
-    local detector with the matching policy unless `--age-policy` is given.
-    """
-    for record in gold.records:
-        for s in record.spans:
-            digits = re.sub(r"\D", "", record.text[s.start : s.end])
-            if s.label == "AGE" and digits and int(digits) <= 89:
-                return "all"
-    return "over89"
-
-
-# --------------------------------------------------------------------------- targets
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """A minimum for one metric: `label` None means the overall row."""
-
-    metric: str  # "recall" or "precision"
-    minimum: float
-    label: str | None = None
-    level: str = "token"
-
-    def describe(self) -> str:
-        row = self.label or "overall"
-        return f"{self.level} {row} {self.metric} >= {self.minimum:g}"
-
-
-@dataclass(frozen=True, slots=True)
-class TargetResult:
-    """`passed` is None when the metric is undefined (e.g. no gold tokens of that label)."""
-
-    gold_name: str
-    target: Target
-    value: float | None
-    passed: bool | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "gold": self.gold_name,
-            "target": self.target.describe(),
-            "value": None if self.value is None else round(self.value, 4),
-            "status": {True: "PASS", False: "FAIL", None: "N/A"}[self.passed],
-        }
-
-
-CORPUS_TARGETS: tuple[Target, ...] = (
-    Target("recall", 0.98),
-    Target("precision", 0.85),
-    *(Target("recall", 0.95, label) for label in ("NAME", "DATE", "LOCATION", "PHONE")),
-)
-"""The project's targets on an annotated corpus (the PhysioNet dev set), token level."""
-
-SAMPLE_TARGETS: tuple[Target, ...] = (Target("recall", 1.0),)
-"""On the hand-made sample every PHI token must go."""
-
-
-def default_targets(gold: GoldSet) -> tuple[Target, ...]:
-    """Corpus targets for JSONL corpora, recall 1.0 for single-document sample files."""
-    return SAMPLE_TARGETS if gold.format == "sample" else CORPUS_TARGETS
-
-
-def check_targets(report: EvalReport, targets: Iterable[Target]) -> list[TargetResult]:
-    """Compare a report with targets, unrounded: recall 1.0 means not one token left."""
-    results = []
-    for t in targets:
-        level = report.levels[t.level]
-        row = level.overall if t.label is None else level.by_label.get(t.label)
-        value = None if row is None else getattr(row, t.metric)
-        passed = None if value is None else value >= t.minimum
-        results.append(TargetResult(report.name, t, value, passed))
-    return results
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x:.4f}"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Plain aligned columns (first left, others right): readable on a terminal and in a pipe."""
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = []
-    for r in [header, *rows]:
-        cells = [
-            str(c).ljust(w) if i == 0 else str(c).rjust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return lines
-
-
-def format_text(report: EvalReport) -> str:
-    """A human-readable report. Contains note text only if the report holds examples."""
-    cps = f"{report.characters / report.seconds:,.0f} chars/s" if report.seconds else "-"
-    lines = [
-        f"== {report.name or 'gold'}: detector {report.detector}, {report.documents} documents, "
-        f"{report.characters:,} chars, {report.seconds:.2f}s ({cps})",
-    ]
-    if report.config:
-        lines.append("   " + ", ".join(f"{k}={v}" for k, v in report.config))
-    lines.append("")
-    rows = []
-    for level, ls in report.levels.items():
-        o = ls.overall
-        rows.append(
-            [
-                level,
-                str(o.gold),
-                str(o.found),
-                str(o.predicted),
-                str(o.correct),
-                _pct(o.precision),
-                _pct(o.recall),
-                _pct(o.f1),
-                _pct(o.f2),
-            ]
-        )
-    lines += _table(
-        ["level", "gold", "found", "pred", "correct", "precision", "recall", "F1", "F2"], rows
-    )
-
-    labels = sorted({k for ls in report.levels.values() for k in ls.by_label})
-    if labels:
-        lines += ["", "recall by gold label (found/gold; found by a span of any type)"]
-        rows = []
-        for label in labels:
-            row = [label]
-            for level in LEVELS:
-                s = report.levels[level].by_label.get(label, Scores())
-                row += [f"{s.found}/{s.gold}", _pct(s.recall)]
-            rows.append(row)
-        lines += _table(["label", "token", "recall", "overlap", "recall", "exact", "recall"], rows)
-
-    types = sorted({k for ls in report.levels.values() for k in ls.by_type})
-    if types:
-        lines += [
-            "",
-            "precision by predicted type (correct/predicted; correct = on PHI of any label)",
-        ]
-        rows = []
-        for type_ in types:
-            row = [type_]
-            for level in LEVELS:
-                s = report.levels[level].by_type.get(type_, Scores())
-                row += [f"{s.correct}/{s.predicted}", _pct(s.precision)]
-            rows.append(row)
-        lines += _table(
-            ["type", "token", "precision", "overlap", "precision", "exact", "precision"], rows
-        )
-
-    lines += [
-        "",
-        f"missed gold spans (a token left): {report.missed_total}; "
-        f"false-positive spans (no gold overlap): {report.false_positive_total}",
-    ]
-    if report.examples:
-        lines += ["", "examples (CONTAIN PHI):"]
-        for e in report.examples:
-            lines.append(
-                f"  {e.kind:<14} {e.record_id} {e.start}..{e.end} {e.label:<12} {e.context}"
-            )
-    return "\n".join(lines)
-
-
-def format_targets(results: Iterable[TargetResult]) -> str:
-    """One `PASS`/`FAIL`/`N/A` line per target."""
-    return "\n".join(
-        f"{r.to_dict()['status']:<4}  {r.gold_name}: {r.target.describe()}  (got {_pct(r.value)})"
-        for r in results
-    )
-
-
-def format_json(
-    reports: Sequence[EvalReport], targets: Sequence[TargetResult] | None = None
-) -> str:
-    """The JSON document `phiguard eval --format json` prints."""
-    doc: dict[str, Any] = {"reports": [r.to_dict() for r in reports]}
-    if targets is not None:
-        doc["targets"] = [t.to_dict() for t in targets]
-        doc["targets_passed"] = all(t.passed is not False for t in targets)
-    return json.dumps(doc, indent=2)

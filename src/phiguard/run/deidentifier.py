@@ -7,49 +7,46 @@ the vault write fails, the caller gets an exception and no text.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from phiguard.audit import Auditor, open_auditor
+from phiguard.config import Config, DetectorConfig, RunOptions
 from phiguard.detectors import Detector, get_detector
 from phiguard.errors import ConfigError
+from phiguard.keys.policy import open_keys
 from phiguard.keys.pseudonym import Pseudonymizer
 from phiguard.keys.sealer import Sealer
 from phiguard.reid import reidentify
 from phiguard.resolve import Resolver
+from phiguard.run import batch
+from phiguard.run.executors import Stage
+from phiguard.run.records import BatchInput, DeidResult, Result
 from phiguard.spans import Span
 from phiguard.transform import MaskStyle, Tokenized, mask, tokenize, with_lookalikes
+from phiguard.vaults import open_vault
 from phiguard.vaults.base import Capability, Vault, VaultRecord
-
-if TYPE_CHECKING:
-    from phiguard.run.batch import BatchInput, Result
-
-
-@dataclass(frozen=True, slots=True)
-class DeidResult:
-    text: str
-    message_hash: str
-    spans: tuple[Span, ...]
-
-    @property
-    def token_count(self) -> int:
-        return len(self.spans)
 
 
 class Deidentifier:
-    """The library's front door; the CLI is a thin client of it.
+    """The library's front door; the CLI, the server and Spark are thin clients of it.
 
-    Build one per process and reuse it: the detector (and its model) is loaded once.
-    `vault` and `sealer` are needed only for `deidentify` and `reidentify`. `pseudonymizer`
-    turns on consistent tokens (same value, same token; see phiguard.keys.pseudonym). Every
-    `reidentify` is audited: by `auditor`, else in the vault's own audit log as the caller that
-    log knows (OS user, AWS principal); a vault with neither is refused.
+    Build one per process and reuse it: the detector (and its model) is loaded once, on first
+    use (so a re-identifying pipeline never loads a model). `detector` is a backend name, a
+    `DetectorConfig`, or a detector instance. `vault` and
+    `sealer` are needed only for `deidentify` and `reidentify`. `pseudonymizer` turns on
+    consistent tokens (same value, same token; see phiguard.keys.pseudonym). Every `reidentify`
+    is audited: by `auditor`, else in the vault's own audit log as the caller that log knows (OS
+    user, AWS principal); a vault with neither is refused. `run` holds the batch defaults
+    (workers, rate limits, vault groups).
+
+    `Deidentifier.open(config)` builds all of it from one `Config`, opening the vault and keys
+    as a writer (deid) or a reader (reid); `close()` (or `with`) closes what it opened.
     """
 
     def __init__(
         self,
-        detector: Detector | str = "local",
+        detector: Detector | DetectorConfig | str = "local",
         *,
         resolver: Resolver | None = None,
         vault: Vault | None = None,
@@ -57,17 +54,88 @@ class Deidentifier:
         detector_options: dict[str, Any] | None = None,
         pseudonymizer: Pseudonymizer | None = None,
         auditor: Auditor | None = None,
+        run: RunOptions | None = None,
     ) -> None:
-        self.detector = (
-            get_detector(detector, **(detector_options or {}))
-            if isinstance(detector, str)
-            else detector
-        )
+        if isinstance(detector, str):
+            detector = DetectorConfig.of(detector, **(detector_options or {}))
+        self._detector_source = detector
+        self._detector: Detector | None = None if isinstance(detector, DetectorConfig) else detector
         self.resolver = resolver or Resolver()
         self.vault = vault
         self.sealer = sealer
         self.pseudonymizer = pseudonymizer
         self.auditor = auditor
+        self.run = run or RunOptions()
+        self._owned: Vault | None = None
+
+    # -- building from a Config -----------------------------------------------------------
+
+    @classmethod
+    def open(cls, config: Config, *, vault: str | None = None) -> Deidentifier:
+        """The pipeline `config` describes. `vault="write"` opens the vault and keys to write
+        (deid: KMS data key or local key, pseudonyms with `consistent`), `"read"` to re-identify
+        (the audit identity is resolved before anything is decrypted), None opens no vault
+        (detect, mask). The detector is built on first use, so a reader loads no model."""
+        d = cls(config.detector, resolver=config.resolver, run=config.run)
+        if vault is None:
+            return d
+        if vault not in ("write", "read"):
+            raise ConfigError(f"vault must be 'write', 'read' or None, not {vault!r}")
+        writer = vault == "write"
+        st = config.store
+        opened = open_vault(
+            st.store,
+            path=st.path,
+            table=st.table,
+            region=st.region,
+            endpoint_url=st.endpoint_url,
+            profile=st.profile,
+            create=writer,
+        )
+        try:
+            d.sealer, d.pseudonymizer = open_keys(
+                opened,
+                writer=writer,
+                key_file=config.keys.key_file,
+                kms_key_id=config.keys.kms_key_id if writer else None,
+                consistent=config.keys.consistent and writer,
+                region=st.region,
+                profile=st.profile,
+            )
+            if not writer:
+                d.auditor = open_auditor(opened)
+        except BaseException:
+            opened.close()
+            raise
+        d.vault = d._owned = opened
+        return d
+
+    def close(self) -> None:
+        """Close the vault `open` opened (a vault passed in is the caller's to close)."""
+        if self._owned is not None:
+            self._owned.close()
+            self._owned = None
+
+    def __enter__(self) -> Deidentifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def detector(self) -> Detector:
+        if self._detector is None:
+            source = self._detector_source
+            assert isinstance(source, DetectorConfig)
+            self._detector = get_detector(source.backend, **source.kwargs)
+        return self._detector
+
+    @property
+    def stage(self) -> Stage:
+        """What worker processes rebuild detection from: the config, or the instance."""
+        return Stage(self._detector_source, self.resolver)
+
+    # -- one note ---------------------------------------------------------------------------
 
     def detect(self, text: str) -> list[Span]:
         """Resolved PHI spans (merged, filtered), offsets into `text`."""
@@ -126,33 +194,26 @@ class Deidentifier:
             raise ConfigError("deidentify/reidentify need a vault and a key (Sealer)")
         return self.vault, self.sealer
 
-    # Streaming batch API: thin delegations to phiguard.run.batch (options documented there).
+    # -- many notes: thin delegations to phiguard.run.batch (options documented there) -----
 
     def detect_many(
-        self, records: Iterable[BatchInput], *, workers: int = 1, **options: Any
+        self, records: Iterable[BatchInput], **options: Any
     ) -> Iterator[Result[tuple[Span, ...]]]:
         """Spans per record, in order; a failing record yields an error, not an exception."""
-        from phiguard.run import batch
-
-        return batch.detect_many(records, self, workers=workers, **options)
+        return batch.detect_many(records, self, **options)
 
     def mask_many(
-        self,
-        records: Iterable[BatchInput],
-        style: MaskStyle | str = MaskStyle.HASH,
-        *,
-        workers: int = 1,
-        **options: Any,
+        self, records: Iterable[BatchInput], style: MaskStyle | str = MaskStyle.HASH, **options: Any
     ) -> Iterator[Result[str]]:
         """Masked text per record, in order, with `workers` detection processes."""
-        from phiguard.run import batch
-
-        return batch.mask_many(records, self, style=style, workers=workers, **options)
+        return batch.mask_many(records, self, style=style, **options)
 
     def deidentify_many(
-        self, records: Iterable[BatchInput], *, workers: int = 1, **options: Any
+        self, records: Iterable[BatchInput], **options: Any
     ) -> Iterator[Result[DeidResult]]:
         """De-identified text per record, in order, each released after its rows commit."""
-        from phiguard.run import batch
+        return batch.deidentify_many(records, self, **options)
 
-        return batch.deidentify_many(records, self, workers=workers, **options)
+    def reidentify_many(self, records: Iterable[BatchInput]) -> Iterator[Result[str]]:
+        """Original text per record, in order, each audited like `reidentify`."""
+        return batch.reidentify_many(records, self)

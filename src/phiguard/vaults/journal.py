@@ -12,6 +12,9 @@ The order that makes it safe:
 2. `released(hashes)`: appended and fsynced **before** the notes are handed out (streaming),
    or `commit()` once before the outputs are renamed into place (`--out`). A crash between
    the mark and the release leaves an orphan, never a released note without its mapping.
+   If handing out then fails without a crash (disk full, the reader closed the pipe), the
+   notes not written are unreleased again (`retract_undelivered`, a "U" line): a note counts
+   as released only once its bytes were written.
 3. `close()`: rows of notes never released are deleted, and the journal file removed. If the
    vault cannot be reached, the file stays; the next run on the same vault (`sweep`) deletes
    them first.
@@ -81,6 +84,7 @@ def _settle(path: Path, vault: Vault) -> int:
         fh.seek(0)
         streaming = fh.readline() != HEADER_COMMIT.encode()
         pending: dict[str, list[str]] = {}
+        released: dict[str, list[str]] = {}  # the last group marked: a "U" line names it
         chunk: list[tuple[str, str]] = []
         notes = 0
         for raw in fh:
@@ -96,8 +100,11 @@ def _settle(path: Path, vault: Vault) -> int:
                     vault.delete(chunk)
                     chunk = []
             elif kind == "R":
+                released = {m: pending.pop(m) for m in rest.split() if m in pending}
+            elif kind == "U":  # released, then found not written: unreleased again
                 for mhash in rest.split():
-                    pending.pop(mhash, None)
+                    if mhash in released:
+                        pending[mhash] = released.pop(mhash)
         chunk.extend((m, t) for m, tokens in pending.items() for t in tokens)
         if chunk:
             vault.delete(chunk)
@@ -116,7 +123,10 @@ class Journal:
         self.vault = vault
         self.streaming = streaming
         directory = _directory(vault, home)
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        directory.parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for level in (directory.parent, directory):  # journal/ and journal/<vault>/: owner only
+            level.mkdir(exist_ok=True, mode=0o700)
+            level.chmod(0o700)
         name = secrets.token_hex(8)
         staging = directory / f".{name}.new"
         fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
@@ -128,6 +138,7 @@ class Journal:
         self.path = directory / f"{name}{SUFFIX}"
         os.rename(staging, self.path)
         self._pending: set[str] = set()  # streaming: written, not yet released (one group)
+        self._handed: list[str] = []  # streaming: marked released, not yet delivered
         self._intended = 0  # notes whose keys were journaled
         self._committed = False
 
@@ -168,6 +179,27 @@ class Journal:
             return
         self._append(f"R {' '.join(hashes)}\n")
         self._pending.difference_update(hashes)
+        self._handed = hashes
+
+    def delivered(self, message_hash: str) -> None:
+        """The note's bytes were written (in memory only: a crash now leaves an orphan row,
+        never a written note without its mapping)."""
+        if self._handed and self._handed[0] == message_hash:
+            self._handed.pop(0)
+        elif message_hash in self._handed:
+            self._handed.remove(message_hash)
+
+    def retract_undelivered(self) -> None:
+        """The run failed: notes marked released but never written (the reader went away, the
+        disk filled) are unreleased again, so `close` deletes their rows."""
+        if not self.streaming or not self._handed or self._fh is None:
+            return
+        try:
+            self._append(f"U {' '.join(self._handed)}\n")
+        except OSError:
+            return  # left as orphans: safe, never a released note without its mapping
+        self._pending.update(self._handed)
+        self._handed = []
 
     def commit(self) -> None:
         """Mark every note of the run released; call just before the outputs go live."""

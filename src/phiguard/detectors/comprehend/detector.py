@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import Any
 
 from phiguard import aws
+from phiguard.detectors.base import Capabilities
 from phiguard.detectors.chunking import chunk_text, utf8_len
 from phiguard.errors import DetectionError
 from phiguard.spans import PhiType, Span
@@ -91,6 +92,7 @@ class ComprehendDetector:
         if base_delay < 0 or max_delay < 0:
             raise ValueError("base_delay and max_delay must not be negative")
         self.max_bytes = max_bytes
+        self.capabilities = Capabilities(batching=True, max_request_bytes=max_bytes, io_bound=True)
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.max_delay = max_delay

@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from phiguard.detectors.base import Capabilities
 from phiguard.detectors.local.clinical import POLICIES, ClinicalRecognizers, Note
 from phiguard.detectors.local.clinical.common import words
 from phiguard.detectors.local.clinical.lexicon import Lexicon, lexicon
@@ -71,6 +72,7 @@ class LocalDetector:
     """PHI detector that runs entirely on this machine; model loading happens here, once."""
 
     name = "local"
+    capabilities = Capabilities(batching=True)  # spaCy's nlp.pipe over many notes
 
     def __init__(self, model: str = DEFAULT_MODEL, age_policy: str = "over89") -> None:
         if age_policy not in POLICIES:
@@ -136,18 +138,14 @@ class LocalDetector:
 
     # --- public API --------------------------------------------------------------------
     def detect(self, text: str) -> list[Span]:
-        return next(self.detect_many([text]))
+        return self.detect_many([text])[0]
 
-    def detect_many(self, texts: Iterable[str]) -> Iterator[list[Span]]:
+    def detect_many(self, texts: Sequence[str]) -> list[list[Span]]:
         """Spans for each text, in order; mixed-case texts go through spaCy in batches."""
-        batch: list[str] = []
-        for text in texts:
-            batch.append(text)
-            if len(batch) >= _BATCH:
-                yield from self._run(batch)
-                batch = []
-        if batch:
-            yield from self._run(batch)
+        out: list[list[Span]] = []
+        for start in range(0, len(texts), _BATCH):
+            out.extend(self._run(list(texts[start : start + _BATCH])))
+        return out
 
     # --- internals ---------------------------------------------------------------------
     def _run(self, texts: list[str]) -> Iterator[list[Span]]:
