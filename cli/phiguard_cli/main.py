@@ -176,6 +176,18 @@ def deid(**opts: Any) -> None:
 @vault_options
 @click.option("--region", default=None, help="AWS region (dynamodb store).")
 @click.option("--profile", default=None, help="AWS profile (dynamodb store).")
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="A text edited after deid: restore every token of its message still present "
+    "(audited) instead of failing the note. Needs the message hash: a `deid --format json` "
+    "document or a JSONL `message_hash` field carries it, else --message-hash.",
+)
+@click.option(
+    "--message-hash",
+    default=None,
+    help="The message hash `deid --format json` printed for this (one, plain) input.",
+)
 @logging_options
 def reid(**opts: Any) -> None:
     """Restore the original text of de-identified notes (authorized users only)."""

@@ -83,10 +83,17 @@ def rotate_key_command(**opts: Any) -> None:
             profile=opts["profile"],
         )
         new_path = Path(opts["new_key_file"])
-        if not new_path.exists():  # an existing file is reused: that is how a run resumes
-            write_key_file(new_path, generate_key())
-        new_key = read_key_file(new_path)
-        n = rotate_local_key(vault, old, new_key, batch_size=opts["batch_size"])
+        resuming = new_path.exists()  # an existing file is reused: that is how a run resumes
+        new_key = read_key_file(new_path) if resuming else generate_key()
+
+        def save_new_key() -> None:
+            if not new_path.exists():
+                write_key_file(new_path, new_key)
+
+        n = rotate_local_key(
+            vault, old, new_key, batch_size=opts["batch_size"], before_first_write=save_new_key
+        )
+        save_new_key()  # a vault with nothing left to rotate still gets its new key file
         click.echo(
             f"re-encrypted {n} value(s) to key {key_id(new_key)}; use --key-file {new_path} "
             "from now on and keep the old key until every backup has been rotated",

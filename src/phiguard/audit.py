@@ -34,6 +34,9 @@ __all__ = [
 ]
 
 ACTION_REID = "reid"
+#: Decrypted and audited, then not delivered (the output could not be written): the trail says
+#: what was actually released.
+ACTION_UNDELIVERED = "reid-undelivered"
 
 
 class Auditor:
@@ -46,10 +49,18 @@ class Auditor:
         self.host = socket.gethostname()
 
     def record_reid(self, message_hashes: Sequence[str], values: int) -> None:
+        """Before the text is returned: no record, no text."""
+        self._append(ACTION_REID, message_hashes, values)
+
+    def record_undelivered(self, message_hashes: Sequence[str]) -> None:
+        """After a failed write of notes already recorded as revealed."""
+        self._append(ACTION_UNDELIVERED, message_hashes, 0)
+
+    def _append(self, action: str, message_hashes: Sequence[str], values: int) -> None:
         record = AuditRecord(
             at=datetime.now(UTC).isoformat(timespec="milliseconds"),
             actor=self.actor,
-            action=ACTION_REID,
+            action=action,
             message_hashes=tuple(message_hashes),
             values=values,
             session=self.session,

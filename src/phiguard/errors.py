@@ -21,6 +21,7 @@ class Hint(Enum):
     KMS_KEY = "kms_key_id"  # a KMS key to generate data keys with
     KEY_FILE = "key_file"  # the local key file
     VAULT_PATH = "path"  # the SQLite vault file
+    PARTIAL = "partial"  # partial re-identification of an edited text
 
 
 class PhiguardError(Exception):

@@ -47,8 +47,8 @@ def decode_key(encoded: str, where: str) -> bytes:
 
 def write_key_file(path: Path, key: bytes) -> None:
     """Create the key file with mode 0600; refuse to overwrite an existing one."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise EncryptionKeyError(f"key file {path} already exists; not overwriting it") from None

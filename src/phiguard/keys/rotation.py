@@ -19,12 +19,17 @@ def rotate_local_key(
     *,
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
+    before_first_write: Callable[[], None] | None = None,
 ) -> int:
     """Re-encrypt every vault value not sealed with `new_key`, in batches; returns the count.
 
     `old` opens the rows (the previous key file, KMS data keys). Each batch is one `put` (one
     transaction in SQLite), and rows carry the key_id that sealed them, so an interrupted
-    rotation is resumed by running it again: it picks up the rows left.
+    rotation is resumed by running it again: it picks up the rows left. `before_first_write`
+    runs once, after the first batch was opened with the old key and before any row is written
+    with the new one (the CLI creates the new key file there: not earlier, so a rotation that
+    cannot start leaves no key behind; not later, so no row is ever sealed with a key that was
+    not saved).
     """
     if Capability.ROTATE not in vault.capabilities:
         raise EncryptionKeyError(
@@ -47,6 +52,8 @@ def rotate_local_key(
                     r.message_hash, r.token, r.type, sealed, new.key_id, r.offset, r.created_at
                 )
             )
+        if before_first_write is not None and done == 0:
+            before_first_write()
         vault.put(rows)
         done += len(rows)
         if progress is not None:

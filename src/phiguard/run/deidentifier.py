@@ -160,7 +160,10 @@ class Deidentifier:
             return tokenize(text, spans, self.pseudonymizer.token)
         return tokenize(text, spans)
 
-    def reidentify(self, text: str) -> str:
+    def reidentify(
+        self, text: str, *, message_hash: str | None = None, partial: bool = False
+    ) -> str:
+        """The original text (audited); see `phiguard.reidentify` for `message_hash`/`partial`."""
         vault, sealer = self._vault_and_sealer()
         if self.auditor is None:
             if Capability.AUDIT not in vault.capabilities:
@@ -168,7 +171,9 @@ class Deidentifier:
                     f"the {vault.name} vault has no audit log; pass auditor=Auditor(...)"
                 )
             self.auditor = open_auditor(vault)
-        return reidentify(text, vault, sealer, self.auditor)
+        return reidentify(
+            text, vault, sealer, self.auditor, message_hash=message_hash, partial=partial
+        )
 
     @staticmethod
     def records(tokenized: Tokenized, sealer: Sealer) -> list[VaultRecord]:
@@ -214,6 +219,8 @@ class Deidentifier:
         """De-identified text per record, in order, each released after its rows commit."""
         return batch.deidentify_many(records, self, **options)
 
-    def reidentify_many(self, records: Iterable[BatchInput]) -> Iterator[Result[str]]:
+    def reidentify_many(
+        self, records: Iterable[BatchInput], *, partial: bool = False
+    ) -> Iterator[Result[str]]:
         """Original text per record, in order, each audited like `reidentify`."""
-        return batch.reidentify_many(records, self)
+        return batch.reidentify_many(records, self, partial=partial)

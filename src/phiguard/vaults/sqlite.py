@@ -7,6 +7,7 @@ append-only re-identification audit trail (`audit`), so they travel and are back
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -64,6 +65,7 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
 COLUMNS = "message_hash, token, type, ciphertext, key_id, offset, created_at"
+_OWN_TABLES = frozenset({"vault", "keys", "audit", "sqlite_sequence"})
 
 
 class SQLiteVault(BaseVault):
@@ -78,9 +80,16 @@ class SQLiteVault(BaseVault):
             raise VaultError(f"vault path {self.path} is a directory")
         if not create and not self.path.exists():
             raise VaultError(f"vault {self.path} not found", hint=Hint.VAULT_PATH)
-        try:
-            if create:
+        if create:
+            try:
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError as exc:
+                raise VaultError(
+                    f"cannot create the vault's directory {self.path.parent} ({exc.strerror})",
+                    hint=Hint.VAULT_PATH,
+                ) from None
+        self._refuse_foreign_file()
+        try:
             old_umask = os.umask(0o077)  # vault, -wal and -shm files: owner only from birth
             try:
                 self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -98,6 +107,29 @@ class SQLiteVault(BaseVault):
             raise VaultError(f"cannot open vault {self.path}: {exc}") from None
         if create:
             self.path.chmod(0o600)
+
+    def _refuse_foreign_file(self) -> None:
+        """An existing non-empty file must be an SQLite file holding phiguard's tables only:
+        another application's database is never switched to WAL, given tables, or chmodded."""
+        try:
+            if not self.path.is_file() or self.path.stat().st_size == 0:
+                return
+        except OSError as exc:
+            raise VaultError(f"cannot open vault {self.path} ({exc.strerror})") from None
+        try:
+            with contextlib.closing(
+                sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            ) as c:
+                tables = {
+                    r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                }
+        except sqlite3.DatabaseError as exc:
+            raise VaultError(f"{self.path} is not a phiguard vault ({exc})") from None
+        if "vault" not in tables or tables - _OWN_TABLES:
+            raise VaultError(
+                f"{self.path} is not a phiguard vault (it holds other tables); not changing it",
+                hint=Hint.VAULT_PATH,
+            )
 
     def _has_table(self) -> bool:
         row = self._conn.execute(
