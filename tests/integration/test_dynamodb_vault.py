@@ -25,7 +25,6 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from dynamodb_server import free_port, running_server, server_kind, stop
 from phiguard.errors import VaultError
 from phiguard.vaults.base import Vault, VaultRecord
 from phiguard.vaults.dynamodb.vault import (
@@ -34,6 +33,7 @@ from phiguard.vaults.dynamodb.vault import (
     DynamoDBVault,
     create_table,
 )
+from support.dynamodb_server import free_port, running_server, server_kind, stop
 
 pytestmark = pytest.mark.dynamodb
 

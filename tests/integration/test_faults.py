@@ -24,22 +24,14 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from dynamodb_server import REPO_ROOT, fake_aws_env, free_port, server_command, stop
 from phiguard import Deidentifier, Sealer
 from phiguard.detectors.comprehend.detector import ComprehendDetector
 from phiguard.transform import message_hash
 from phiguard.vaults.sqlite import SQLiteVault
+from support.cli import cli
+from support.dynamodb_server import REPO_ROOT, fake_aws_env, free_port, server_command, stop
 
 TABLE = "faults-vault"
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "phiguard_cli", *args],
-        capture_output=True,
-        check=False,
-        env=env or dict(os.environ),
-    )
 
 
 @contextmanager
@@ -115,12 +107,12 @@ def assert_rows_exactly_of(keys: list[tuple[str, str]], released: list[str]) -> 
 @pytest.mark.dynamodb
 @pytest.mark.parametrize("to_file", [False, True], ids=["stdout", "out-file"])
 def test_dynamodb_server_killed_mid_batch(
-    tmp_path: Path, phiguard_home: Path, dev_notes: list[dict[str, Any]], to_file: bool
+    tmp_path: Path, phiguard_home: Path, bulk_notes: list[dict[str, Any]], to_file: bool
 ) -> None:
     """The server dies mid-run: a clear error (exit 5), notes printed before it re-identify,
     an `--out` file is not written at all; a re-run after the restart removes the rows of the
     notes that were never released and finishes, leaving no orphan or duplicate row."""
-    notes = [{"id": n["id"], "text": n["text"]} for n in dev_notes[:800]]
+    notes = bulk_notes[:200]  # invented and synthetic notes: ~2,000 PHI rows in 4 groups of 64
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(n) + "\n" for n in notes))
     by_id = {n["id"]: n["text"] for n in notes}
@@ -138,7 +130,7 @@ def test_dynamodb_server_killed_mid_batch(
                 deadline = time.monotonic() + 120
                 while time.monotonic() < deadline:
                     try:
-                        if _item_count(endpoint) >= 120:  # a few groups of 64 notes
+                        if _item_count(endpoint) >= 800:  # the first group (~500 rows) is out
                             break
                     except Exception:
                         pass
@@ -233,7 +225,7 @@ def test_comprehend_throttling_storm_loses_no_note(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("to_file", [False, True], ids=["stdout", "out-file"])
 def test_sqlite_writer_killed_with_sigkill(
-    tmp_path: Path, dev_notes: list[dict[str, Any]], to_file: bool
+    tmp_path: Path, bulk_notes: list[dict[str, Any]], to_file: bool
 ) -> None:
     """kill -9 a real `phiguard deid` mid-run: the vault stays consistent, every note released
     on stdout re-identifies, and a re-run completes. With `--out` nothing was released, so the
@@ -242,7 +234,7 @@ def test_sqlite_writer_killed_with_sigkill(
     home = tmp_path / "home"
     env = dict(os.environ, PHIGUARD_HOME=str(home))
     env.pop("PHIGUARD_KEY", None)
-    notes = [{"id": n["id"], "text": n["text"]} for n in dev_notes]
+    notes = bulk_notes
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(n) + "\n" for n in notes))
     by_id = {n["id"]: n["text"] for n in notes}

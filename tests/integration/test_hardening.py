@@ -1,53 +1,24 @@
 """Bad input and hostile data: one clear line, a documented exit code, no partial output.
 
-Complements tests/test_cli.py::test_bad_input_is_one_clear_line (stdin cases) with files,
-JSON Lines, exact offsets around astral-plane characters, a 10 MB note, tampered vaults and
-missing tables; and fuzzes the resolver's merge invariants.
+Complements tests/unit/test_cli.py::test_bad_input_is_one_clear_line (stdin cases) with files,
+JSON Lines, exact offsets around astral-plane characters, a 1 MB note, tampered vaults and
+missing tables, each run in a child process. The 10 MB note through the vault and the
+resolver fuzzing are in tests/unit/test_hardening.py.
 """
 
 from __future__ import annotations
 
 import gzip
-import itertools
 import json
 import os
-import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from phiguard.resolve import Resolver
-from phiguard.spans import Span
+from support.cli import cli, one_error_line
 
 NOTE = "Carlos Salazar was seen on 11/12/2011 by Dr. Sarkar.\n"
-
-
-def cli(
-    *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "phiguard_cli", *args],
-        input=stdin,
-        capture_output=True,
-        check=False,
-        env=env or dict(os.environ),
-    )
-
-
-def one_error_line(r: subprocess.CompletedProcess[bytes], code: int, needle: str) -> str:
-    err = r.stderr.decode("utf-8", "replace")
-    lines = err.strip().splitlines()
-    assert r.returncode == code, err
-    assert len(lines) == 1 and lines[0].startswith("phiguard: error:"), err
-    assert needle in lines[0], err
-    assert "Traceback" not in err
-    assert r.stdout == b"", "no partial output"
-    return lines[0]
 
 
 @pytest.mark.parametrize(
@@ -109,30 +80,6 @@ def test_crlf_and_astral_characters_round_trip_exactly(phiguard_home: Path, tmp_
     assert "Salazar" not in out.read_text() and out.read_bytes().count(b"\r\n") == 2
     r = cli("reid", str(out))
     assert r.returncode == 0 and r.stdout == text.encode(), r.stderr
-
-
-def test_ten_megabyte_note_through_the_vault(tmp_path: Path, sample_text: str) -> None:
-    """10 MB, ~25k tokens: offsets, the SQLite vault and reid stay exact at size.
-
-    A cheap detector (every word of the sample's gold-like capitals) stands in for the local
-    model, whose run time on 10 MB is measured separately (see the slow CLI test)."""
-    from phiguard import Deidentifier, Sealer
-    from phiguard.vaults.sqlite import SQLiteVault
-
-    reps = 10 * 1024 * 1024 // len(sample_text.encode()) + 1
-    big = ("🙂" + sample_text) * reps
-    spans = [Span(m.start(), m.end(), "NAME") for m in re.finditer(r"\b[A-Z]{4,}\b", big)]
-
-    class Fixed:
-        name = "fixed"
-
-        def detect(self, text: str) -> list[Span]:
-            return spans
-
-    d = Deidentifier(Fixed(), vault=SQLiteVault(tmp_path / "v.db"), sealer=Sealer(b"\x03" * 32))
-    out = d.deidentify(big)
-    assert len(spans) > 20_000 and "SALAZAR" not in out.text
-    assert d.reidentify(out.text) == big
 
 
 @pytest.mark.slow
@@ -208,61 +155,3 @@ def test_missing_dynamodb_tables(
 
 
 # -- resolver fuzzing --------------------------------------------------------------------------
-
-TYPES = ("NAME", "DATE", "ID")
-
-
-@st.composite
-def text_and_spans(draw: st.DrawFn) -> tuple[str, list[Span]]:
-    text = draw(st.text(st.sampled_from("ab cd\n.é🙂"), min_size=1, max_size=40))
-    n = len(text)
-    spans = []
-    for _ in range(draw(st.integers(0, 8))):
-        start = draw(st.integers(0, n - 1))
-        end = draw(st.integers(start + 1, n))
-        score = draw(st.floats(0, 1))
-        spans.append(Span(start, end, draw(st.sampled_from(TYPES)), score, "fuzz"))
-    return text, spans
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    text_and_spans(),
-    st.floats(0, 1),
-    st.lists(st.sampled_from(["ab", "cd", "é🙂"]), max_size=2),
-    st.lists(st.sampled_from(["ab", "cd"]), max_size=2),
-)
-def test_resolver_merge_invariants(
-    case: tuple[str, list[Span]], threshold: float, allow: list[str], deny: list[str]
-) -> None:
-    text, spans = case
-    r = Resolver(threshold=threshold, allow=frozenset(allow), deny=tuple(deny))
-    out = r(text, spans)
-    # sorted, inside the text, non-empty, and neither overlapping nor touching
-    for s in out:
-        assert 0 <= s.start < s.end <= len(text)
-    for a, b in itertools.pairwise(out):
-        assert a.end < b.start
-    kept = [
-        s
-        for s in spans
-        if s.score >= threshold and text[s.start : s.end].strip().lower() not in r.allow
-    ]
-    # every kept span is covered by exactly one output span
-    for s in kept:
-        assert sum(o.start <= s.start and s.end <= o.end for o in out) == 1
-    # every output span is a union of kept spans and deny-list hits: no span from nowhere
-    deny_hits = [s for s in out if "deny-list" in s.source]
-    for o in out:
-        members = [s for s in kept if o.start <= s.start and s.end <= o.end]
-        if not members:
-            assert o in deny_hits
-            continue
-        assert o.start == min(s.start for s in members) or o in deny_hits
-        assert o.score == max(s.score for s in members) or o in deny_hits
-    # every whole-word deny term is covered
-    for term in deny:
-        for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", text, re.IGNORECASE):
-            assert any(o.start <= m.start() and m.end() <= o.end for o in out)
-    # idempotent: resolving the output again changes nothing
-    assert Resolver()(text, out) == out

@@ -18,10 +18,10 @@ import boto3
 import botocore.exceptions
 import pytest
 
-from dynamodb_server import fake_aws_env
-from moto_server import moto_server
+from support.dynamodb_server import fake_aws_env
+from support.moto_server import moto_server
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 IAM_DIR = REPO / "docs" / "iam"
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"

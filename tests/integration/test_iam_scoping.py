@@ -1,6 +1,6 @@
 """The docs/iam policies, scoped: each role's real AWS calls checked with their ARNs and conditions.
 
-tests/test_iam.py enforces the policies on moto_server, but moto authorizes every DynamoDB and
+test_iam.py enforces the policies on moto_server, but moto authorizes every DynamoDB and
 KMS request as Resource "*" and evaluates no service condition key, so it proves only the split
 of actions between roles. Here each role's command runs in-process against moto_server (no IAM
 enforcement); every botocore call is recorded on its way to the server and turned into the
@@ -27,10 +27,10 @@ import botocore.client
 import pytest
 from click.testing import CliRunner
 
-from dynamodb_server import fake_aws_env
-from moto_server import moto_server
+from support.dynamodb_server import fake_aws_env
+from support.moto_server import moto_server
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 IAM_DIR = REPO / "docs" / "iam"
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"

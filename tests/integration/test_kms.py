@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +10,6 @@ from typing import Any
 import boto3
 import pytest
 
-from dynamodb_server import fake_aws_env
-from moto_server import moto_server
 from phiguard import EncryptionKeyError, Sealer
 from phiguard.audit import Auditor, MemoryAuditLog
 from phiguard.keys.files import generate_key, key_id, rotate_local_key, write_key_file
@@ -23,6 +19,9 @@ from phiguard.run.deidentifier import Deidentifier
 from phiguard.spans import Span
 from phiguard.vaults.memory import MemoryVault
 from phiguard.vaults.sqlite import SQLiteVault
+from support.cli import cli
+from support.dynamodb_server import fake_aws_env
+from support.moto_server import moto_server
 
 NOTE = "Carlos Salazar, seen 11/12/2011 by Dr. Sarkar.\n"
 SPANS = [Span(0, 14, "NAME"), Span(21, 31, "DATE"), Span(39, 45, "NAME")]
@@ -221,17 +220,7 @@ def test_cli_local_rotation(tmp_path: Path, phiguard_home: Path, run_cli: Any) -
 @pytest.fixture()
 def run_cli(tmp_path: Path) -> Any:
     """Run the installed CLI as a subprocess, with the test's environment."""
-    import subprocess
-
-    def _run(*args: str) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(
-            [sys.executable, "-m", "phiguard_cli", *args],
-            capture_output=True,
-            check=False,
-            env=dict(os.environ),
-        )
-
-    return _run
+    return cli
 
 
 @pytest.mark.dynamodb

@@ -3,16 +3,13 @@
 dynalite validates requests the way DynamoDB does (a 26-item BatchWriteItem is rejected, keys
 are checked against the schema), so the vault is tested against behaviour, not against a mock.
 
-Use from tests/conftest.py:
-
-    from dynamodb_server import dynamodb_endpoint  # noqa: F401
-
-then ask for `dynamodb_endpoint` (the URL) in a test. The session fixture also sets fake AWS
-credentials and region for the whole session, and restores the environment afterwards.
+tests/conftest.py imports the `dynamodb_endpoint` session fixture from here, so any test can
+ask for it (the URL). The session fixture also sets fake AWS credentials and region for the
+whole session, and restores the environment afterwards.
 `PHIGUARD_TEST_DYNAMODB_ENDPOINT=http://host:port` uses an already running server instead.
 A missing server FAILS the tests (CI must run them): `npm ci` at the repo root installs it.
 
-PYTEST_DONT_REWRITE (no asserts here; test modules import it before pytest registers it)
+PYTEST_DONT_REWRITE (no asserts here)
 """
 
 from __future__ import annotations
@@ -41,7 +38,7 @@ __all__ = [
     "server_kind",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DYNALITE = REPO_ROOT / "node_modules" / ".bin" / "dynalite"
 ENDPOINT_ENV = "PHIGUARD_TEST_DYNAMODB_ENDPOINT"
 START_TIMEOUT_S = 30.0

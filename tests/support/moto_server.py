@@ -22,9 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from dynamodb_server import free_port, stop
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from support.dynamodb_server import REPO_ROOT, free_port, stop
 
 
 def moto_command(port: int) -> list[str]:

@@ -1,4 +1,8 @@
-"""The CLI as a user runs it: the real local detector, real vault files, real exit codes."""
+"""The CLI as a user runs it: the real local detector, real vault files, real exit codes.
+
+In-process (the `run` fixture); the child-process and DynamoDB runs are in
+tests/integration/test_cli.py, the ED sample's gold check in tests/accuracy/test_ed_sample.py.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,12 @@ import base64
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from support.cli import assert_jsonl_round_trip
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -23,21 +27,6 @@ def _deid_one(run: Any, tmp_path: Path) -> tuple[Path, Path]:
     out = tmp_path / "n.deid"
     assert run("deid", str(src), "--out", str(out)).code == 0
     return src, out
-
-
-def _gold_words(gold: list[dict[str, Any]]) -> set[str]:
-    return {w for s in gold for w in re.findall(r"\w+", str(s["text"]))}
-
-
-def test_mask_sample_leaves_no_gold_token(run: Any, sample_gold: list[dict[str, Any]]) -> None:
-    r = run("mask", str(Path(__file__).parent.parent / "examples" / "ed_summary.txt"))
-    assert r.code == 0, r.err
-    for s in sample_gold:  # '#' masking keeps offsets: every gold character is masked
-        masked = r.text[s["start"] : s["end"]]
-        assert not re.search(r"\w", masked), f"{s['label']} span at {s['start']} not masked"
-    names = {w for w in _gold_words(sample_gold) if not w.isdigit()}
-    assert not names & set(re.findall(r"\w+", r.text))
-    assert "500 mg" in r.text
 
 
 def test_deid_reid_sample_round_trip(
@@ -97,6 +86,14 @@ def test_jsonl_records_rewritten_in_order(run: Any, phiguard_home: Path, tmp_pat
     assert [x["id"] for x in lines] == ["a", "b", "c"] and lines[1]["spans"] == []
 
 
+def test_shipped_notes_round_trip_sqlite(
+    run: Any, phiguard_home: Path, bulk_notes: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """deid then reid returns every invented and synthetic note byte for byte (the real dev
+    notes: tests/accuracy/test_dev_corpus.py)."""
+    assert_jsonl_round_trip(run, bulk_notes, tmp_path)
+
+
 @pytest.mark.parametrize(
     ("args", "stdin", "code", "message"),
     [
@@ -147,108 +144,12 @@ def test_reid_with_missing_vault_and_unknown_tokens(
     assert r.code == 7 and "token(s) not found" in r.err and r.out == b""
 
 
-def test_no_traceback_from_a_real_process(tmp_path: Path) -> None:
-    """The installed command, as a user runs it."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "phiguard_cli", "mask", str(tmp_path / "absent.txt")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 3
-    assert proc.stderr.strip() == f"phiguard: error: {tmp_path / 'absent.txt'}: file not found"
-
-
-def test_dev_set_round_trip_sqlite(
-    run: Any, phiguard_home: Path, dev_notes: list[dict[str, Any]], tmp_path: Path
-) -> None:
-    """deid then reid returns every real nursing note byte for byte."""
-    src = tmp_path / "dev.jsonl"
-    src.write_text(
-        "".join(json.dumps({"id": n["id"], "text": n["text"]}) + "\n" for n in dev_notes)
-    )
-    deid = tmp_path / "dev.deid.jsonl"
-    r = run("deid", "--jsonl", str(src), "--out", str(deid))
-    assert r.code == 0, r.err
-    r = run("reid", "--jsonl", str(deid))
-    assert r.code == 0, r.err
-    back = [json.loads(line) for line in r.text.splitlines()]
-    assert [b["text"] for b in back] == [n["text"] for n in dev_notes]
-
-
-@pytest.mark.dynamodb
-def test_dynamodb_store_round_trip_and_raw_layout(
-    run: Any,
-    phiguard_home: Path,
-    dynamodb_endpoint: str,
-    sample_text: str,
-    sample_gold: list[dict[str, Any]],
-    dev_notes: list[dict[str, Any]],
-    tmp_path: Path,
-) -> None:
-    import boto3
-
-    table = "cli-vault"
-    opts = [
-        "--store",
-        "dynamodb",
-        "--table",
-        table,
-        "--endpoint-url",
-        dynamodb_endpoint,
-        "--region",
-        "us-east-1",
-    ]
-    r = run("deid", *opts, "-", stdin=b"Carlos Salazar was seen on 11/12/2011.\n")
-    assert r.code == 5 and "does not exist" in r.err
-    r = run(
-        "vault",
-        "create-table",
-        "--table",
-        table,
-        "--endpoint-url",
-        dynamodb_endpoint,
-        "--region",
-        "us-east-1",
-    )
-    assert r.code == 0, r.err
-    src = tmp_path / "note.txt"
-    src.write_text(sample_text)
-    out = tmp_path / "note.deid"
-    r = run("deid", *opts, str(src), "--out", str(out))
-    assert r.code == 0, r.err
-    r = run("reid", *opts, str(out))
-    assert r.code == 0 and r.out == sample_text.encode()
-
-    notes = dev_notes  # every dev note, as for sqlite
-    jl = tmp_path / "dev.jsonl"
-    jl.write_text("".join(json.dumps({"id": n["id"], "text": n["text"]}) + "\n" for n in notes))
-    deid = tmp_path / "dev.deid"
-    assert run("deid", *opts, "--jsonl", str(jl), "--out", str(deid)).code == 0
-    r = run("reid", *opts, "--jsonl", str(deid))
-    assert [json.loads(x)["text"] for x in r.text.splitlines()] == [n["text"] for n in notes]
-
-    client = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
-    desc = client.describe_table(TableName=table)["Table"]
-    assert {k["AttributeName"]: k["KeyType"] for k in desc["KeySchema"]} == {
-        "MessageHash": "HASH",
-        "EntityHash": "RANGE",
-    }
-    items = client.scan(TableName=table)["Items"]
-    assert items and all("B" in i["Entity"] for i in items)
-    raw = json.dumps(items, default=lambda b: base64.b64encode(b).decode())
-    blob = b"".join(i["Entity"]["B"] for i in items)
-    for word in _gold_words(sample_gold):
-        if len(word) > 3 and not word.isdigit():
-            assert word not in raw and word.encode() not in blob
-
-
 def test_dry_run_prices_comprehend_without_calling_or_touching_the_vault(
-    run: Any, phiguard_home: Path, dev_notes: list[dict[str, Any]], tmp_path: Path
+    run: Any, phiguard_home: Path, bulk_notes: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     from phiguard.detectors.comprehend.packing import estimate_cost
 
-    notes = [n["text"] for n in dev_notes[:300]]
+    notes = [n["text"] for n in bulk_notes[:300]]
     src = tmp_path / "notes.jsonl"
     src.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(notes)))
     r = run("deid", "--backend", "comprehend", "--dry-run", "--jsonl", str(src))

@@ -30,8 +30,6 @@ from phiguard.evaluation.scoring import (
 )
 from phiguard.spans import Span
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
 # Tokens: Pt John Smith seen 3 4 at GH Call 555 1234
 TEXT = "Pt John Smith seen 3/4 at GH. Call 555-1234."
 GOLD = GoldRecord(
@@ -319,17 +317,6 @@ def test_missing_gold_file(tmp_path: Path) -> None:
         load_gold(tmp_path / "nope.jsonl")
     with pytest.raises(InputError, match="is a directory"):
         load_gold(tmp_path)
-
-
-@pytest.mark.skipif(not SHARED.exists(), reason="shared evaluation data not present")
-def test_load_shared_files() -> None:
-    dev = load_gold(SHARED / "eval" / "physionet-dev.jsonl")
-    assert len(dev.records) == 1295
-    assert sum(len(r.spans) for r in dev.records) == 867
-    sample = load_gold(SHARED / "samples" / "ed_summary.gold.json")
-    assert len(sample.records) == 1 and len(sample.records[0].spans) > 0
-    perfect = evaluate(sample, gold_detector(sample.records))
-    assert all(r.passed for r in check_targets(perfect, default_targets(sample)))
 
 
 # --------------------------------------------------------------------------- targets

@@ -7,12 +7,7 @@ The vault is a real SQLite file; a run that dies is a real child process killed 
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +22,7 @@ from phiguard.vaults.base import VaultRecord
 from phiguard.vaults.journal import Journal, sweep
 from phiguard.vaults.memory import MemoryVault
 from phiguard.vaults.sqlite import SQLiteVault
+from support.vaults import journal_files, message_hashes
 
 _NAME = re.compile(r"[A-Z][a-z]+")
 
@@ -59,16 +55,8 @@ class FlakyVault(SQLiteVault):
         super().delete(keys)
 
 
-def _hashes(vault: SQLiteVault) -> set[str]:
-    return {m for (m,) in vault._conn.execute("SELECT DISTINCT message_hash FROM vault")}
-
-
 def _notes(n: int) -> list[str]:
     return [f"note {i}: Alice met Bob and Carol." for i in range(n)]
-
-
-def _journals(home: Path) -> list[Path]:
-    return sorted((home / "journal").rglob("*.journal"))
 
 
 def test_streaming_run_keeps_released_notes_and_removes_the_rest(tmp_path: Path) -> None:
@@ -81,14 +69,14 @@ def test_streaming_run_keeps_released_notes_and_removes_the_rest(tmp_path: Path)
             released.append(r.unwrap())
     assert len(released) == 16
     # the partial third group could not be removed while the vault was down: journal kept
-    assert _hashes(vault) > {r.message_hash for r in released}
-    assert len(_journals(tmp_path)) == 1
+    assert message_hashes(vault) > {r.message_hash for r in released}
+    assert len(journal_files(tmp_path)) == 1
     vault.down = False
     swept = sweep(vault, home=tmp_path)
     assert (swept.runs, swept.notes) == (1, 8)  # group 3: half its rows had been written
-    assert _hashes(vault) == {r.message_hash for r in released}
+    assert message_hashes(vault) == {r.message_hash for r in released}
     assert [d.reidentify(r.text) for r in released] == _notes(16)
-    assert _journals(tmp_path) == []
+    assert journal_files(tmp_path) == []
 
 
 def test_a_run_that_is_never_committed_removes_all_its_rows(tmp_path: Path) -> None:
@@ -96,9 +84,9 @@ def test_a_run_that_is_never_committed_removes_all_its_rows(tmp_path: Path) -> N
     d = Deidentifier(NameDetector(), vault=vault, sealer=Sealer(generate_key()))
     with Journal(vault, streaming=False, home=tmp_path) as journal:
         out = [r.unwrap() for r in d.deidentify_many(_notes(20), vault_batch=8, journal=journal)]
-        assert len(_hashes(vault)) == 20  # stored, but the output never went live
-    assert _hashes(vault) == set() and len(out) == 20
-    assert _journals(tmp_path) == []
+        assert len(message_hashes(vault)) == 20  # stored, but the output never went live
+    assert message_hashes(vault) == set() and len(out) == 20
+    assert journal_files(tmp_path) == []
 
 
 def test_a_committed_run_keeps_every_row(tmp_path: Path) -> None:
@@ -107,8 +95,8 @@ def test_a_committed_run_keeps_every_row(tmp_path: Path) -> None:
     with Journal(vault, streaming=False, home=tmp_path) as journal:
         out = [r.unwrap() for r in d.deidentify_many(_notes(20), vault_batch=8, journal=journal)]
         journal.commit()
-    assert _hashes(vault) == {r.message_hash for r in out}
-    assert _journals(tmp_path) == []
+    assert message_hashes(vault) == {r.message_hash for r in out}
+    assert journal_files(tmp_path) == []
 
 
 def test_sweep_skips_the_journal_of_a_live_run(tmp_path: Path) -> None:
@@ -117,58 +105,9 @@ def test_sweep_skips_the_journal_of_a_live_run(tmp_path: Path) -> None:
     journal = Journal(vault, streaming=False, home=tmp_path)
     list(d.deidentify_many(_notes(5), journal=journal))
     assert sweep(vault, home=tmp_path).runs == 0  # it holds its lock: alive
-    assert len(_hashes(vault)) == 5
+    assert len(message_hashes(vault)) == 5
     journal.close()
-    assert _hashes(vault) == set()
-
-
-@pytest.mark.parametrize("committed", [False, True])
-def test_journal_of_a_killed_run_is_swept_by_the_next_one(
-    tmp_path: Path, committed: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """SIGKILL after the rows were written: before anything was released, every row goes; after
-    the commit mark (the outputs may already be live), every row stays."""
-    db = tmp_path / "v.db"
-    child = textwrap.dedent(
-        f"""
-        import os, re, sys, time
-        from pathlib import Path
-        from phiguard import Deidentifier, Sealer
-        from phiguard.vaults.journal import Journal
-        from phiguard.spans import Span
-        from phiguard.vaults.sqlite import SQLiteVault
-
-        class D:
-            name = "names"
-            def detect(self, text):
-                return [Span(m.start(), m.end(), "NAME", 1.0, "t")
-                        for m in re.finditer(r"[A-Z][a-z]+", text)]
-
-        vault = SQLiteVault({str(db)!r})
-        d = Deidentifier(D(), vault=vault, sealer=Sealer(b"k" * 32))
-        j = Journal(vault, streaming=False, home=Path({str(tmp_path)!r}))
-        notes = [f"{{i}}: Alice met Bob" for i in range(30)]
-        for _ in d.deidentify_many(notes, vault_batch=4, journal=j):
-            pass
-        if {committed!r}:
-            j.commit()
-        print("written", flush=True)
-        time.sleep(60)
-        """
-    )
-    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE)
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == b"written"
-    vault = SQLiteVault(db)
-    assert len(_hashes(vault)) == 30
-    assert sweep(vault, home=tmp_path).runs == 0  # still alive
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    monkeypatch.setattr("phiguard.vaults.journal.DELETE_CHUNK", 7)  # settle in several deletes
-    swept = sweep(vault, home=tmp_path)
-    assert (swept.runs, swept.notes) == (1, 0 if committed else 30)
-    assert len(_hashes(vault)) == (30 if committed else 0)
-    assert _journals(tmp_path) == []
+    assert message_hashes(vault) == set()
 
 
 def test_journal_holds_keys_only_owner_readable(tmp_path: Path) -> None:
@@ -208,5 +147,5 @@ def test_successful_cli_runs_leave_no_journal(
     out = ["--out", str(tmp_path / "out.jsonl")] if to_file else []
     r = run("deid", "--jsonl", str(src), *out)
     assert r.code == 0, r.err
-    assert (phiguard_home / "journal").is_dir() and _journals(phiguard_home) == []
+    assert (phiguard_home / "journal").is_dir() and journal_files(phiguard_home) == []
     assert "unreleased" not in r.err

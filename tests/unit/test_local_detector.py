@@ -1,75 +1,22 @@
-"""The local detector against the real spaCy model: the sample note, the seed bugs, the rules.
+"""The local detector against the real spaCy model: the seed bugs, the rules, the API.
 
-No mocks: every test runs Presidio + spaCy + the clinical rules as shipped. The slow test
-scores the whole PhysioNet dev set against the accuracy targets in docs/accuracy.md.
+No mocks: every test runs Presidio + spaCy + the clinical rules as shipped. The sample note's
+gold and the dev-set accuracy targets (docs/accuracy.md) are checked in tests/accuracy/.
 """
 
 from __future__ import annotations
-
-import json
-import re
-from pathlib import Path
 
 import pytest
 
 from phiguard.detectors import get_detector
 from phiguard.detectors.local.detector import LocalDetector
 from phiguard.errors import ConfigError, DetectionError
-from phiguard.spans import Span
-
-SAMPLES = Path("/work/shared/samples")
-DEV = Path("/work/shared/eval/physionet-dev.jsonl")
-WORD = re.compile(r"\w+")
+from support.spans import covered, flagged
 
 
 @pytest.fixture(scope="module")
 def detector() -> LocalDetector:
     return LocalDetector()
-
-
-def flagged(text: str, spans: list[Span], kind: str | None = None) -> set[str]:
-    """The \\w+ tokens of `text` that some span (of `kind`, if given) overlaps."""
-    return {
-        m.group()
-        for m in WORD.finditer(text)
-        if any(s.start < m.end() and m.start() < s.end and kind in (None, s.type) for s in spans)
-    }
-
-
-def covered(text: str, spans: list[Span], needle: str, kind: str | None = None) -> bool:
-    """Is every \\w+ token of the first occurrence of `needle` overlapped by a span?"""
-    at = text.index(needle)
-    toks = [(m.start() + at, m.end() + at) for m in WORD.finditer(needle)]
-    return all(
-        any(s.start < e and b < s.end and kind in (None, s.type) for s in spans) for b, e in toks
-    )
-
-
-# --- the sample note ----------------------------------------------------------------------
-
-
-@pytest.mark.skipif(not SAMPLES.exists(), reason="shared sample note not available")
-def test_sample_note_gold_phi_all_found(detector: LocalDetector) -> None:
-    text = (SAMPLES / "ed_summary.txt").read_text()
-    gold = json.loads((SAMPLES / "ed_summary.gold.json").read_text())["spans"]
-    spans = detector.detect(text)
-    missed = [
-        g["label"]  # labels only: the sample's PHI stays out of test output
-        for g in gold
-        for m in WORD.finditer(text, g["start"], g["end"])
-        if not any(s.start < m.end() and m.start() < s.end for s in spans)
-    ]
-    assert missed == []
-    for needle in (
-        "Stay Free Medical Center",
-        "12341 W. Bohannon Rd, Grantville, GA",
-        "186 VALETINE, NE 69201",
-        "SALAZAR, CARLOS",
-        "Jackson; Mateo",
-        "Saanvi Sarkar",
-        "Food Corp",
-    ):
-        assert covered(text, spans, needle)
 
 
 def test_spans_are_well_formed(detector: LocalDetector) -> None:
@@ -502,31 +449,3 @@ def test_detect_many_matches_detect(detector: LocalDetector) -> None:
     ]
     assert list(detector.detect_many(texts)) == [detector.detect(t) for t in texts]
     assert detector.detect("") == [] and detector.detect("   \n") == []
-
-
-# --- accuracy on the dev corpus -------------------------------------------------------------
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not DEV.exists(), reason="PhysioNet dev set not available")
-def test_dev_set_meets_accuracy_targets(detector: LocalDetector) -> None:
-    recs = [json.loads(line) for line in DEV.read_text().splitlines() if line.strip()]
-    tp = fp = fn = 0
-    gold_by: dict[str, int] = {}
-    hit_by: dict[str, int] = {}
-    for rec, spans in zip(recs, detector.detect_many(r["text"] for r in recs), strict=True):
-        for m in WORD.finditer(rec["text"]):
-            s, e = m.span()
-            labels = {g["label"] for g in rec["spans"] if g["start"] < e and s < g["end"]}
-            predicted = any(p.start < e and s < p.end for p in spans)
-            for label in labels:
-                gold_by[label] = gold_by.get(label, 0) + 1
-                hit_by[label] = hit_by.get(label, 0) + int(predicted)
-            tp += int(bool(labels) and predicted)
-            fn += int(bool(labels) and not predicted)
-            fp += int(not labels and predicted)
-    recall, precision = tp / (tp + fn), tp / (tp + fp)
-    assert recall >= 0.98, f"recall {recall:.4f}"
-    assert precision >= 0.85, f"precision {precision:.4f}"
-    for label in ("NAME", "DATE", "LOCATION", "PHONE"):
-        assert hit_by[label] / gold_by[label] >= 0.95, f"{label} recall"

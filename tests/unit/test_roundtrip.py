@@ -12,16 +12,7 @@ from hypothesis import strategies as st
 from phiguard import Deidentifier, ReidentificationError, Sealer, Span, merge, reidentify
 from phiguard.vaults.memory import MemoryVault
 from phiguard.vaults.sqlite import SQLiteVault
-
-
-class FixedDetector:
-    name = "fixed"
-
-    def __init__(self, spans: list[Span]) -> None:
-        self.spans = spans
-
-    def detect(self, text: str) -> list[Span]:
-        return self.spans
+from support.detectors import FixedDetector
 
 
 @st.composite

@@ -1,34 +1,31 @@
-"""Mask and tokenize are built from offsets: the reference design's str.replace bugs are absent."""
+"""Mask and tokenize are built from offsets: the reference design's str.replace bugs are absent.
+
+The gold-span checks run on every invented note of tests/data/notes.jsonl; the same checks on
+the ED sample with its gold are in tests/accuracy/test_ed_sample.py (they need ../shared).
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 
-from gold import GoldDetector
-from phiguard import Deidentifier, Sealer, Span, mask, tokenize
-from phiguard.transform import TOKEN_LENGTH, message_hash
-from phiguard.vaults.memory import MemoryVault
+from phiguard import Span, mask, tokenize
+from support.data import invented_notes
+from support.gold import (
+    HEX64,
+    assert_mask_keeps_everything_but_phi,
+    assert_one_token_per_occurrence,
+    assert_round_trip_is_byte_identical,
+    gold_deidentify,
+)
 
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
+NOTES = pytest.mark.parametrize("note", invented_notes(), ids=lambda n: str(n["id"]))
 
 
-def _deid(sample_text: str, sample_gold: list[dict[str, Any]]) -> tuple[Deidentifier, str]:
-    d = Deidentifier(GoldDetector(sample_gold), vault=MemoryVault(), sealer=Sealer(b"\x01" * 32))
-    return d, d.deidentify(sample_text).text
-
-
-def test_mask_keeps_everything_but_phi_identical(
-    sample_text: str, sample_gold: list[dict[str, Any]]
-) -> None:
-    spans = GoldDetector(sample_gold).detect(sample_text)
-    out = mask(sample_text, spans)
-    assert len(out) == len(sample_text)
-    covered = {i for s in spans for i in range(s.start, s.end)}
-    for i, (a, b) in enumerate(zip(sample_text, out, strict=True)):
-        assert b == ("#" if i in covered else a)
+@NOTES
+def test_mask_keeps_everything_but_phi_identical(note: dict[str, Any]) -> None:
+    assert_mask_keeps_everything_but_phi(note["text"], note["spans"])
 
 
 def test_mask_label_style() -> None:
@@ -37,33 +34,25 @@ def test_mask_label_style() -> None:
     assert mask(text, spans, "label") == "Seen by Dr. [NAME] on [DATE]."
 
 
-def test_age_50_does_not_touch_500_mg(sample_text: str, sample_gold: list[dict[str, Any]]) -> None:
-    _, out = _deid(sample_text, sample_gold)
+def test_age_50_does_not_touch_500_mg() -> None:
+    text = (
+        "Age: 50 Years\nlisinopril 5 mg – 500 mg daily; docusate sodium 100 mg oral capsule 100 mg"
+    )
+    gold = [{"start": 5, "end": 7, "label": "AGE"}]
+    _, out = gold_deidentify(text, gold)
     assert "5 mg – 500 mg" in out
     assert "docusate sodium 100 mg oral capsule 100 mg" in out
     assert "Age: 50 Years" not in out
 
 
-def test_every_occurrence_gets_its_own_64_hex_token(
-    sample_text: str, sample_gold: list[dict[str, Any]]
-) -> None:
-    t = tokenize(sample_text, GoldDetector(sample_gold).detect(sample_text))
-    tokens = [r.token for r in t.replacements]
-    assert len(tokens) == len(sample_gold)
-    assert all(HEX64.match(tok) for tok in tokens)
-    assert len(set(tokens)) == len(tokens), (
-        "repeats of a value (Carlos, 50, 11/12/2011) share no token"
-    )
-    for r in t.replacements:
-        assert t.text[r.offset : r.offset + TOKEN_LENGTH] == r.token
-    assert t.message_hash == message_hash(t.text)
+@NOTES
+def test_every_occurrence_gets_its_own_64_hex_token(note: dict[str, Any]) -> None:
+    assert_one_token_per_occurrence(note["text"], note["spans"])
 
 
-def test_sample_round_trip_is_byte_identical(
-    sample_text: str, sample_gold: list[dict[str, Any]]
-) -> None:
-    d, out = _deid(sample_text, sample_gold)
-    assert d.reidentify(out).encode("utf-8") == sample_text.encode("utf-8")
+@NOTES
+def test_round_trip_is_byte_identical(note: dict[str, Any]) -> None:
+    assert_round_trip_is_byte_identical(note["text"], note["spans"])
 
 
 def test_tokens_are_not_rewritten_by_later_replacements() -> None:

@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from phiguard import VaultError, VaultRecord, open_vault
+from phiguard import VaultError, open_vault
 from phiguard.vaults.sqlite import SQLiteVault
-
-
-def _rec(mh: str, i: int) -> VaultRecord:
-    return VaultRecord(
-        mh,
-        f"{i:064x}",
-        "NAME",
-        b"\x00sealed" + bytes([i % 256]),
-        "kid",
-        i * 70,
-        "2026-01-01T00:00:00Z",
-    )
+from support.vaults import fake_record
 
 
 def test_put_get_survives_reopen(tmp_path: Path) -> None:
     path = tmp_path / "v.db"
     v = open_vault("sqlite", path=path)
-    v.put([_rec("a" * 64, i) for i in range(30)] + [_rec("b" * 64, 99)])
+    v.put([fake_record("a" * 64, i) for i in range(30)] + [fake_record("b" * 64, 99)])
     v.close()
     v2 = open_vault("sqlite", path=path, create=False)
     assert sorted(r.token for r in v2.get("a" * 64)) == [f"{i:064x}" for i in range(30)]
@@ -54,23 +41,3 @@ def test_directory_and_foreign_files_are_refused(tmp_path: Path) -> None:
     junk.write_bytes(b"this is not a database" * 100)
     with pytest.raises(VaultError, match="cannot open vault"):
         SQLiteVault(junk)
-
-
-def test_killed_writer_leaves_all_or_nothing(tmp_path: Path) -> None:
-    """A process killed before COMMIT leaves no row of that message behind."""
-    path = tmp_path / "v.db"
-    open_vault("sqlite", path=path).close()
-    code = f"""
-import os, sqlite3
-from phiguard.vaults.sqlite import SQLiteVault
-v = SQLiteVault({str(path)!r})
-v._conn.execute("BEGIN IMMEDIATE")
-v._conn.execute("INSERT INTO vault VALUES ('{"d" * 64}', 't', 'NAME', x'00', 'k', 0, 'now')")
-os._exit(9)
-"""
-    proc = subprocess.run([sys.executable, "-c", code], check=False)
-    assert proc.returncode == 9
-    v = open_vault("sqlite", path=path, create=False)
-    assert v.get("d" * 64) == []
-    v.put([_rec("d" * 64, 1)])
-    assert len(v.get("d" * 64)) == 1
