@@ -25,16 +25,12 @@ SPAN_KEYS = frozenset({"start", "end", "label", "text"})
 
 
 def _load_generator() -> ModuleType:
+    """tools/synth_notes.py, imported as the tools import each other (tools/ on sys.path)."""
     pytest.importorskip("faker")
-    name = "synth_notes"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / "synth_notes.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses need the module registered
-    spec.loader.exec_module(module)
-    return module
+    tools = str(REPO / "tools")
+    if tools not in sys.path:
+        sys.path.append(tools)
+    return importlib.import_module("synth_notes")
 
 
 def _check_record(
