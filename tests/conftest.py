@@ -36,6 +36,18 @@ SAMPLE = data.ED_SAMPLE  # the ED sample note, shipped as examples/ed_summary.tx
 # -- data --------------------------------------------------------------------------------------
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Report every skip for the same missing ../shared file at one place, so `-ra` prints one
+    line per missing file with a count (`--no-fold-skipped` lists the tests)."""
+    report = yield
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        if reason in data.SKIP_REASONS:
+            report.longrepr = (data.__file__, None, report.longrepr[2])
+    return report
+
+
 @pytest.fixture(scope="session")
 def sample_text() -> str:
     """The ED sample note (examples/ed_summary.txt): realistic text with PHI, always present."""

@@ -42,13 +42,19 @@ def shared_dir() -> Path:
     return REPO / override if override else REPO.parent / "shared"
 
 
+# Every reason shared_path skipped a test for: tests/conftest.py folds each into one line.
+SKIP_REASONS: set[str] = set()
+
+
 def shared_path(relative: str) -> Path:
     """The file `relative` under the shared folder; skip the calling test if it is absent."""
     path = shared_dir() / relative
     if not path.is_file():
         where = os.environ.get(SHARED_ENV) or "../shared"
         what = SHARED_FILES.get(relative, "not redistributed")
-        pytest.skip(f"needs {where.rstrip('/')}/{relative} ({what})")
+        reason = f"needs {where.rstrip('/')}/{relative} ({what})"
+        SKIP_REASONS.add(reason)
+        pytest.skip(reason)
     return path
 
 
