@@ -1,4 +1,13 @@
-"""Shared fixtures. The DynamoDB-compatible server is real (dynalite), started per session."""
+"""Shared fixtures for tests/unit, tests/integration and tests/accuracy (see tests/README.md).
+
+Data: `sample_text` (the shipped ED sample note), `clinical_notes` (invented notes with gold),
+`bulk_notes` (every shipped note, for volume); `shared_path`, `dev_notes` and `sample_gold`
+reach ../shared and skip the test with a one-line reason when it is absent.
+Detector: `local_detector` (the real spaCy model, once per session).
+Servers: `dynamodb_endpoint` (a real dynalite/moto_server for the session). CLI: `run`
+(in-process) and `phiguard_home`. AWS: `aws_env`, `client` and `stubber` (Comprehend Medical
+answered by botocore's Stubber).
+"""
 
 from __future__ import annotations
 
@@ -9,34 +18,94 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
-from dynamodb_server import dynamodb_endpoint  # noqa: F401
+pytest.register_assert_rewrite("support")
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-SAMPLE = SHARED / "samples" / "ed_summary.txt"
-SAMPLE_GOLD = SHARED / "samples" / "ed_summary.gold.json"
-DEV_SET = SHARED / "eval" / "physionet-dev.jsonl"
+import boto3  # noqa: E402
+from botocore.stub import Stubber  # noqa: E402
+
+from support import data  # noqa: E402
+from support.dynamodb_server import dynamodb_endpoint, fake_aws_env  # noqa: E402, F401
+
+REPO = data.REPO
+SHARED = data.shared_dir()
+SAMPLE = data.ED_SAMPLE  # the ED sample note, shipped as examples/ed_summary.txt
+
+
+# -- data --------------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Report every skip for the same missing ../shared file at one place, so `-ra` prints one
+    line per missing file with a count (`--no-fold-skipped` lists the tests)."""
+    report = yield
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        if reason in data.SKIP_REASONS:
+            report.longrepr = (data.__file__, None, report.longrepr[2])
+    return report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fake_aws_for_the_session() -> Iterator[None]:
+    """Fake AWS credentials and region from the very start of the session. Fixtures that set
+    and restore them (servers, moto) then restore to these whatever order they start in: a
+    module's moto fixture ending first can no longer strip the credentials from the session's
+    DynamoDB server and every later test."""
+    with fake_aws_env():
+        yield
 
 
 @pytest.fixture(scope="session")
 def sample_text() -> str:
+    """The ED sample note (examples/ed_summary.txt): realistic text with PHI, always present."""
     return SAMPLE.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
+def clinical_notes() -> list[dict[str, Any]]:
+    """30 invented notes in varied styles, each `{"id", "text", "spans"}` with gold spans."""
+    return data.invented_notes()
+
+
+@pytest.fixture(scope="session")
+def bulk_notes() -> list[dict[str, Any]]:
+    """Every shipped note as `{"id", "text"}` (invented + synthetic, 430): for volume tests."""
+    return data.bulk_notes()
+
+
+@pytest.fixture(scope="session")
+def shared_path() -> Callable[[str], Path]:
+    """`shared_path("eval/physionet-dev.jsonl")`: the file under ../shared (or
+    $PHIGUARD_SHARED), or the test is skipped with a one-line reason."""
+    return data.shared_path
+
+
+@pytest.fixture(scope="session")
 def sample_gold() -> list[dict[str, object]]:
-    spans: list[dict[str, object]] = json.loads(SAMPLE_GOLD.read_text(encoding="utf-8"))["spans"]
+    """The ED sample's gold spans (../shared/samples/ed_summary.gold.json); skips without."""
+    gold = json.loads(data.shared_path(data.ED_SAMPLE_GOLD).read_text(encoding="utf-8"))
+    spans: list[dict[str, object]] = gold["spans"]
     return spans
 
 
 @pytest.fixture(scope="session")
 def dev_notes() -> list[dict[str, object]]:
-    with DEV_SET.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh]
+    """The PhysioNet dev notes (../shared/eval/physionet-dev.jsonl); skips without."""
+    return data.read_jsonl(data.shared_path(data.DEV_SET))
+
+
+@pytest.fixture(scope="session")
+def local_detector() -> Any:
+    """The local detector (spaCy + clinical rules) as shipped, built once per session."""
+    from phiguard.detectors.local.detector import LocalDetector
+
+    return LocalDetector()
+
+
+# -- the CLI -----------------------------------------------------------------------------------
 
 
 @pytest.fixture()
@@ -84,7 +153,7 @@ def run(
     return _run
 
 
-# Comprehend Medical: a real botocore client with fake credentials, answered by a Stubber.
+# -- Comprehend Medical: a real botocore client with fake credentials, answered by a Stubber --
 
 
 @pytest.fixture()

@@ -10,11 +10,11 @@ from collections.abc import Callable
 import pytest
 
 from conftest import CliResult
-from dynamodb_server import free_port
 from phiguard.errors import Hint, VaultError
 from phiguard.vaults import open_vault
 from phiguard.vaults.base import AuditRecord, WrappedKey
 from phiguard.vaults.dynamodb.tables import create_companion_tables, create_table
+from support.dynamodb_server import free_port
 
 pytestmark = pytest.mark.dynamodb
 

@@ -124,7 +124,7 @@ class SQLiteVault(BaseVault):
                     r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")
                 }
         except sqlite3.DatabaseError as exc:
-            raise VaultError(f"{self.path} is not a phiguard vault ({exc})") from None
+            raise VaultError(f"cannot open vault {self.path}: {exc}") from None
         if "vault" not in tables or tables - _OWN_TABLES:
             raise VaultError(
                 f"{self.path} is not a phiguard vault (it holds other tables); not changing it",

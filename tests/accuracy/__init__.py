@@ -1,0 +1,1 @@
+"""tests/accuracy: see tests/README.md."""
