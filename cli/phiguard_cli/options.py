@@ -20,7 +20,7 @@ from phiguard import (
     RunOptions,
     StoreConfig,
     Vault,
-    open_vault,
+    vaults,
 )
 from phiguard.config import DEFAULT_TABLE
 from phiguard.detectors import BACKENDS
@@ -251,12 +251,4 @@ def job_spec(opts: dict[str, Any], command: Command) -> JobSpec:
 
 def open_store(opts: dict[str, Any], *, writer: bool) -> Vault:
     """The vault named by --store and its options; readers never create one."""
-    return open_vault(
-        opts["store"],
-        path=opts.get("vault_path"),
-        table=opts.get("table"),
-        region=opts.get("region"),
-        endpoint_url=opts.get("endpoint_url"),
-        profile=opts.get("profile"),
-        create=writer,
-    )
+    return vaults.open_store(config(opts).store, create=writer)

@@ -24,7 +24,7 @@ from phiguard.run.executors import Stage
 from phiguard.run.records import BatchInput, DeidResult, Result
 from phiguard.spans import Span
 from phiguard.transform import MaskStyle, Tokenized, mask, tokenize, with_lookalikes
-from phiguard.vaults import open_vault
+from phiguard.vaults import open_store
 from phiguard.vaults.base import Capability, Vault, VaultRecord
 
 
@@ -83,15 +83,7 @@ class Deidentifier:
             raise ConfigError(f"vault must be 'write', 'read' or None, not {vault!r}")
         writer = vault == "write"
         st = config.store
-        opened = open_vault(
-            st.store,
-            path=st.path,
-            table=st.table,
-            region=st.region,
-            endpoint_url=st.endpoint_url,
-            profile=st.profile,
-            create=writer,
-        )
+        opened = open_store(st, create=writer)
         try:
             d.sealer, d.pseudonymizer = open_keys(
                 opened,

@@ -4,10 +4,10 @@ on demand (the DynamoDB one needs pynamodb)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from phiguard import paths
+from phiguard.config import DEFAULT_TABLE, StoreConfig
 from phiguard.errors import ConfigError
 from phiguard.vaults.base import (
     AuditLog,
@@ -21,26 +21,14 @@ from phiguard.vaults.base import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class StoreOptions:
-    """Everything `open_vault` was given; each backend takes the fields it knows."""
-
-    path: str | Path | None = None
-    table: str | None = None
-    region: str | None = None
-    endpoint_url: str | None = None
-    profile: str | None = None
-    create: bool = True
-
-
-def _sqlite(o: StoreOptions) -> Vault:
+def _sqlite(o: StoreConfig, create: bool) -> Vault:
     from phiguard.vaults.sqlite import SQLiteVault
 
-    return SQLiteVault(o.path or paths.default_vault_path(), create=o.create)
+    return SQLiteVault(o.path or paths.default_vault_path(), create=create)
 
 
-def _dynamodb(o: StoreOptions) -> Vault:
-    from phiguard.vaults.dynamodb.vault import DEFAULT_TABLE, DynamoDBVault
+def _dynamodb(o: StoreConfig, create: bool) -> Vault:
+    from phiguard.vaults.dynamodb.vault import DynamoDBVault
 
     return DynamoDBVault(
         table=o.table or DEFAULT_TABLE,
@@ -50,14 +38,15 @@ def _dynamodb(o: StoreOptions) -> Vault:
     )
 
 
-def _memory(o: StoreOptions) -> Vault:
+def _memory(o: StoreConfig, create: bool) -> Vault:
     from phiguard.vaults.memory import MemoryVault
 
     return MemoryVault()
 
 
-#: Store name -> opener. The first is the default.
-REGISTRY: dict[str, Callable[[StoreOptions], Vault]] = {
+#: Store name -> opener (the store's settings, and whether it may be created). The first is the
+#: default.
+REGISTRY: dict[str, Callable[[StoreConfig, bool], Vault]] = {
     "sqlite": _sqlite,
     "dynamodb": _dynamodb,
     "memory": _memory,
@@ -76,10 +65,23 @@ def open_vault(
     create: bool = True,
 ) -> Vault:
     """Open the vault called `store`. Readers pass `create=False` so a typo is an error."""
-    opener = REGISTRY.get(store)
+    config = StoreConfig(
+        store,
+        path=None if path is None else str(path),
+        table=table or DEFAULT_TABLE,
+        region=region,
+        endpoint_url=endpoint_url,
+        profile=profile,
+    )
+    return open_store(config, create=create)
+
+
+def open_store(config: StoreConfig, *, create: bool = True) -> Vault:
+    """Open the vault `config` describes (the `store` part of a `phiguard.Config`)."""
+    opener = REGISTRY.get(config.store)
     if opener is None:
-        raise ConfigError(f"unknown store {store!r}; choose one of: {', '.join(STORES)}")
-    return opener(StoreOptions(path, table, region, endpoint_url, profile, create))
+        raise ConfigError(f"unknown store {config.store!r}; choose one of: {', '.join(STORES)}")
+    return opener(config, create)
 
 
 __all__ = [
@@ -90,9 +92,9 @@ __all__ = [
     "BaseVault",
     "Capability",
     "KeyStore",
-    "StoreOptions",
     "Vault",
     "VaultRecord",
     "WrappedKey",
+    "open_store",
     "open_vault",
 ]
