@@ -152,6 +152,13 @@ detector_options = compose(
         help="Comprehend DetectPHI requests per second (default 100, the documented default "
         "quota; set your account's quota).",
     ),
+    click.option(
+        "--max-cps",
+        type=click.FloatRange(min=1),
+        default=None,
+        help="Comprehend DetectPHI characters per second (default 40000, the documented "
+        "default quota; set your account's quota).",
+    ),
 )
 
 vault_options = compose(
@@ -220,7 +227,11 @@ def config(opts: dict[str, Any]) -> Config:
         kms_key_id=opts.get("kms_key_id"),
         consistent=bool(opts.get("consistent")),
     )
-    run = RunOptions(workers=int(opts.get("workers") or 1), max_tps=opts.get("max_tps"))
+    run = RunOptions(
+        workers=int(opts.get("workers") or 1),
+        max_tps=opts.get("max_tps"),
+        max_cps=opts.get("max_cps"),
+    )
     return Config(detector, resolver, store, keys, run)
 
 
