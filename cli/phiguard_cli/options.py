@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import click
@@ -107,7 +108,12 @@ workers_option = click.option(
 )
 
 detector_options = compose(
-    click.option("--backend", type=click.Choice(BACKENDS), default="local", show_default=True),
+    click.option(
+        "--backend",
+        type=click.Choice([b for b in BACKENDS if b != "comprehend-async"]),
+        default="local",
+        show_default=True,
+    ),
     click.option(
         "--model",
         default=None,
@@ -159,7 +165,33 @@ detector_options = compose(
         help="Comprehend DetectPHI characters per second (default 40000, the documented "
         "default quota; set your account's quota).",
     ),
+    click.option(
+        "--comprehend-mode",
+        type=click.Choice(["sync", "async"]),
+        default="sync",
+        show_default=True,
+        help="comprehend: DetectPHI per request (sync), or Comprehend Medical batch jobs over "
+        "S3 for large corpora (async; needs --s3-input, --s3-output, --data-access-role-arn).",
+    ),
+    click.option("--s3-input", default=None, help="async: s3://bucket/prefix/ for the job inputs."),
+    click.option(
+        "--s3-output", default=None, help="async: s3://bucket/prefix/ for the job outputs."
+    ),
+    click.option(
+        "--data-access-role-arn",
+        default=None,
+        help="async: the IAM role Comprehend Medical assumes to read --s3-input and write "
+        "--s3-output.",
+    ),
+    click.option(
+        "--s3-kms-key",
+        default=None,
+        help="async: KMS key for the job's inputs and outputs in S3 (default: the buckets' own).",
+    ),
 )
+
+#: async mode: notes per Comprehend Medical job (one job per group; --workers jobs at a time).
+ASYNC_NOTES_PER_JOB = 5000
 
 vault_options = compose(
     click.option("--store", type=click.Choice(STORES), default="sqlite", show_default=True),
@@ -206,10 +238,15 @@ def config(opts: dict[str, Any]) -> Config:
         deny=tuple(load_terms(opts["deny_list"])) if opts.get("deny_list") else (),
     )
     backend = opts.get("backend") or "local"
+    asynchronous = opts.get("comprehend_mode") == "async"
+    if asynchronous and backend != "comprehend":
+        raise ConfigError("--comprehend-mode async needs --backend comprehend")
     if backend == "local":
         detector = DetectorConfig.of(
             backend, model=opts.get("model"), age_policy=opts.get("age_policy")
         )
+    elif asynchronous:
+        detector = _async_detector(opts)
     else:
         detector = DetectorConfig.of(
             backend, region=opts.get("region"), profile=opts.get("profile")
@@ -227,12 +264,36 @@ def config(opts: dict[str, Any]) -> Config:
         kms_key_id=opts.get("kms_key_id"),
         consistent=bool(opts.get("consistent")),
     )
-    run = RunOptions(
-        workers=int(opts.get("workers") or 1),
-        max_tps=opts.get("max_tps"),
-        max_cps=opts.get("max_cps"),
-    )
+    workers = int(opts.get("workers") or 1)
+    run = RunOptions(workers=workers, max_tps=opts.get("max_tps"), max_cps=opts.get("max_cps"))
+    if asynchronous:  # a job per group of notes, --workers jobs at a time
+        run = replace(
+            run, chunk_size=ASYNC_NOTES_PER_JOB, max_in_flight=ASYNC_NOTES_PER_JOB * workers
+        )
     return Config(detector, resolver, store, keys, run)
+
+
+def _async_detector(opts: dict[str, Any]) -> DetectorConfig:
+    missing = [
+        flag
+        for flag, key in (
+            ("--s3-input", "s3_input"),
+            ("--s3-output", "s3_output"),
+            ("--data-access-role-arn", "data_access_role_arn"),
+        )
+        if not opts.get(key)
+    ]
+    if missing:
+        raise ConfigError(f"--comprehend-mode async needs {', '.join(missing)}")
+    return DetectorConfig.of(
+        "comprehend-async",
+        s3_input=opts["s3_input"],
+        s3_output=opts["s3_output"],
+        role_arn=opts["data_access_role_arn"],
+        kms_key=opts.get("s3_kms_key"),
+        region=opts.get("region"),
+        profile=opts.get("profile"),
+    )
 
 
 def job_spec(opts: dict[str, Any], command: Command) -> JobSpec:
