@@ -14,6 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from dynamodb_server import dynamodb_endpoint  # noqa: F401
+from lambda_world import lambda_env, lambda_tables, moto_endpoint  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -171,6 +171,13 @@ def test_the_run_attaches_one_limiter_per_quota(aws_env: None) -> None:
     assert detector.limiter is first  # later runs share the process's quota
     meter(detector, Quota(tps=10))
     assert isinstance(detector.limiter, QuotaLimiter) and detector.limiter.quota.tps == 10
+    # a Lambda's gate (quota, then deadline) is kept by the run layer: it holds the quota too
+    from phiguard.aws_lambda.runtime import DeadlineGate
+
+    gate = DeadlineGate(QuotaLimiter(Quota()))
+    detector.limiter = gate
+    meter(detector, Quota())
+    assert detector.limiter is gate
 
 
 def test_bad_quotas_are_config_errors() -> None:

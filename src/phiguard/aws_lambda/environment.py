@@ -35,6 +35,7 @@ from phiguard.detectors.base import Metered
 from phiguard.errors import ConfigError
 from phiguard.resolve import Resolver
 from phiguard.run.deidentifier import Deidentifier
+from phiguard.run.limits import Quota, QuotaLimiter
 
 BACKENDS = ("comprehend", "local")
 
@@ -107,7 +108,8 @@ def pipeline(role: Role) -> Deidentifier:
         )
     d = Deidentifier.open(config, vault=None if role is Role.DETECT else role.value)
     if role is not Role.READ and isinstance(d.detector, Metered):
-        d.detector.limiter = DeadlineGate()
+        quota = Quota.of(config.run.max_tps, config.run.max_cps)
+        d.detector.limiter = DeadlineGate(QuotaLimiter(quota))
     _pipelines[role] = d
     return d
 

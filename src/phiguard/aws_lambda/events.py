@@ -84,7 +84,7 @@ def to_entities(text: str, spans: Sequence[Span]) -> list[dict[str, Any]]:
             "Id": i,
             "BeginOffset": s.start,
             "EndOffset": s.end,
-            "Score": s.score,
+            "Score": float(s.score),
             "Text": text[s.start : s.end],
             "Category": CATEGORY,
             "Type": s.type,
@@ -101,7 +101,7 @@ def from_entities(text: str, entities: Sequence[Any]) -> list[Span]:
         if not isinstance(entity, Mapping):
             raise InputError(f"entity {i} is not an object")
         begin, end = entity.get("BeginOffset"), entity.get("EndOffset")
-        if not (isinstance(begin, int) and isinstance(end, int)) or isinstance(begin, bool):
+        if type(begin) is not int or type(end) is not int:  # not bool, not float
             raise InputError(f"entity {i} has no integer BeginOffset and EndOffset")
         if not 0 <= begin < end <= len(text):
             raise InputError(

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from phiguard.errors import PhiguardError
 from phiguard.logs import THIRD_PARTY
+from phiguard.run.limits import Quota, QuotaLimiter
 
 log = logging.getLogger("phiguard.aws_lambda")
 
@@ -75,10 +76,19 @@ class _Invocation:
 
 
 class DeadlineGate:
-    """A `RequestLimiter` for metered detectors: every service request first checks the
-    current invocation's deadline."""
+    """A `RequestLimiter` for metered detectors: every service request waits for the quota
+    (this container's share: see docs/aws.md), then checks the invocation's deadline."""
+
+    def __init__(self, limiter: QuotaLimiter) -> None:
+        self.limiter = limiter
+
+    @property
+    def quota(self) -> Quota:
+        """The quota held (so the run layer keeps this gate instead of replacing it)."""
+        return self.limiter.quota
 
     def acquire(self, requests: float = 1.0, chars: float = 0.0) -> None:
+        self.limiter.acquire(requests, chars)
         if _Invocation.deadline is not None:
             _Invocation.deadline.check("a detection request")
 

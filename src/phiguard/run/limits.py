@@ -125,7 +125,6 @@ def meter(detector: object, quota: Quota) -> None:
     this process (quotas are per account and region), unless it already has one for it."""
     if not isinstance(detector, Metered):
         return
-    current = detector.limiter
-    if isinstance(current, QuotaLimiter) and current.quota == quota:
+    if getattr(detector.limiter, "quota", None) == quota:  # a limiter (or a wrapper) for it
         return
     detector.limiter = QuotaLimiter(quota)
