@@ -112,8 +112,7 @@ def moto_endpoint() -> Iterator[str]:
 def lambda_tables(dynamodb_endpoint: str, moto_endpoint: str) -> tuple[str, str]:
     """The vault, keys and audit tables and a KMS key, made once (tests tell their rows apart
     by message hash and audit session)."""
-    from phiguard.audit import create_companion_tables
-    from phiguard.vaults.dynamodb.vault import create_table
+    from phiguard.vaults.dynamodb.tables import create_companion_tables, create_table
 
     table = f"phiguard-lambda-{uuid.uuid4().hex[:8]}"
     with fake_aws_env():

@@ -19,6 +19,7 @@ from phiguard.detectors import BaseDetector
 from phiguard.errors import ConfigError
 from phiguard.spans import Span
 from phiguard.transform import message_hash
+from phiguard.vaults.base import BaseVault
 from phiguard.vaults.memory import MemoryVault
 
 NOTE = "Carlos Salazar, seen 11/12/2011 by Dr. Sarkar; Salazar agreed.\n"
@@ -65,7 +66,7 @@ def test_record_written_before_release_and_without_values() -> None:
 
 
 def test_vault_without_audit_log_is_refused() -> None:
-    class NoAudit:
+    class NoAudit(BaseVault):
         name = "plain"
 
         def __init__(self) -> None:

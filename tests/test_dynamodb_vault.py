@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from dynamodb_server import free_port, running_server, server_kind, stop
-from phiguard.errors import VaultError
+from phiguard.errors import Hint, VaultError
 from phiguard.vaults.base import Vault, VaultRecord
 from phiguard.vaults.dynamodb.vault import (
     BATCH_SIZE,
@@ -287,16 +287,18 @@ def _assert_clean(err: pytest.ExceptionInfo[VaultError]) -> str:
 
 def test_missing_table(dynamodb_endpoint: str) -> None:
     v = DynamoDBVault("no-such-table", endpoint_url=dynamodb_endpoint, region="eu-west-3")
-    expected = (
-        "DynamoDB table 'no-such-table' does not exist in region eu-west-3 at "
-        f"{dynamodb_endpoint}; create it with `phiguard vault create-table --table no-such-table`"
+    where = (
+        f"DynamoDB table 'no-such-table' does not exist in region eu-west-3 at {dynamodb_endpoint}"
     )
-    with pytest.raises(VaultError) as err:
-        v.put(_records(2))
-    assert _assert_clean(err) == expected
-    with pytest.raises(VaultError) as err:
-        v.get(_hex())
-    assert _assert_clean(err) == expected
+    for call, action in (
+        (lambda: v.put(_records(2)), "BatchWriteItem"),
+        (lambda: v.get(_hex()), "Query"),
+    ):
+        with pytest.raises(VaultError) as err:
+            call()
+        message = _assert_clean(err)
+        assert message.startswith(f"{where} (dynamodb:{action}: ResourceNotFoundException"), message
+        assert err.value.hint is Hint.CREATE_TABLES
 
 
 def test_unreachable_endpoint() -> None:
@@ -501,9 +503,9 @@ def test_unprocessed_items_give_up_after_bounded_retries(table: str, proxy: Faul
     ("code", "expected"),
     [
         ("AccessDeniedException", "access denied: this AWS identity may not write DynamoDB table"),
-        ("ProvisionedThroughputExceededException", "DynamoDB throughput exceeded on table"),
+        ("ProvisionedThroughputExceededException", "DynamoDB is throttling or unavailable in"),
         ("UnrecognizedClientException", "AWS credentials were rejected by DynamoDB"),
-        ("ValidationException", "DynamoDB dynamodb:BatchWriteItem on table"),
+        ("ValidationException", "(dynamodb:BatchWriteItem: ValidationException): no"),
     ],
 )
 def test_service_errors(table: str, proxy: FaultProxy, code: str, expected: str) -> None:
@@ -517,7 +519,9 @@ def test_service_errors(table: str, proxy: FaultProxy, code: str, expected: str)
 def test_access_denied_on_read_names_the_read(table: str, proxy: FaultProxy) -> None:
     v = DynamoDBVault(table, endpoint_url=proxy.url, max_retry_attempts=0)
     proxy.error = "AccessDeniedException"
-    with pytest.raises(VaultError, match=r"may not read DynamoDB table '[^']+' \(dynamodb:Query\)"):
+    with pytest.raises(
+        VaultError, match=r"may not read DynamoDB table '[^']+' .*\(dynamodb:Query:"
+    ):
         v.get(_hex())
 
 

@@ -77,8 +77,7 @@ class Env:
 @pytest.fixture(scope="module")
 def iam() -> Iterator[Env]:
     with fake_aws_env(), moto_server(iam_after=SETUP_BUDGET) as ep:
-        from phiguard.audit import create_companion_tables
-        from phiguard.vaults.dynamodb.vault import create_table
+        from phiguard.vaults.dynamodb.tables import create_companion_tables, create_table
 
         kms = boto3.client("kms", region_name=REGION, endpoint_url=ep)
         key = kms.create_key(Description="phiguard vault")["KeyMetadata"]
@@ -170,10 +169,15 @@ def test_rejected_or_missing_credentials_are_one_line(iam: Env, tmp_path: Path) 
     src.write_text(NOTE)
     r = iam.run("expired", "deid", str(src), home=tmp_path)
     assert r.returncode == 5, r.stderr
-    assert "credentials were rejected" in _one_line(r)
+    line = _one_line(r)
+    assert "credentials were rejected" in line
+    assert line.endswith("; pass --profile to use another AWS profile"), "the CLI adds the flag"
     r = iam.run(None, "deid", str(src), home=tmp_path)
     assert r.returncode == 5, r.stderr
-    assert "no AWS credentials" in _one_line(r)
+    line = _one_line(r)
+    assert "no AWS credentials" in line and line.endswith(
+        "; pass --profile to use another AWS profile"
+    )
     deid = tmp_path / "n.deid"
     deid.write_text("0" * 64 + "\n")
     r = iam.run("expired", "reid", str(deid), home=tmp_path)

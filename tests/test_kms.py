@@ -17,8 +17,10 @@ from moto_server import moto_server
 from phiguard import EncryptionKeyError, Sealer
 from phiguard.audit import Auditor, MemoryAuditLog
 from phiguard.detectors import BaseDetector
-from phiguard.keys.files import generate_key, key_id, rotate_local_key, write_key_file
-from phiguard.keys.kms import PSEUDONYM_SLOT, KmsKeyring, open_keys
+from phiguard.keys.files import generate_key, key_id, write_key_file
+from phiguard.keys.kms import PSEUDONYM_SLOT, KmsKeyring
+from phiguard.keys.policy import open_keys
+from phiguard.keys.rotation import rotate_local_key
 from phiguard.reid import reidentify
 from phiguard.run.deidentifier import Deidentifier
 from phiguard.spans import Span

@@ -30,6 +30,7 @@ from phiguard.logs import configure_logging
 from phiguard.run.job import estimate_cost
 from phiguard.run.limits import Quota
 from phiguard_cli import options
+from phiguard_cli.hints import error_line
 from phiguard_cli.options import (
     consistent_option,
     detector_options,
@@ -189,6 +190,18 @@ def deid(**opts: Any) -> None:
 @vault_options
 @click.option("--region", default=None, help="AWS region (dynamodb store).")
 @click.option("--profile", default=None, help="AWS profile (dynamodb store).")
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="A text edited after deid: restore every token of its message still present "
+    "(audited) instead of failing the note. Needs the message hash: a `deid --format json` "
+    "document or a JSONL `message_hash` field carries it, else --message-hash.",
+)
+@click.option(
+    "--message-hash",
+    default=None,
+    help="The message hash `deid --format json` printed for this (one, plain) input.",
+)
 @logging_options
 def reid(**opts: Any) -> None:
     """Restore the original text of de-identified notes (authorized users only)."""
@@ -209,12 +222,10 @@ def create_table_command(
     table: str, region: str | None, endpoint_url: str | None, profile: str | None
 ) -> None:
     """Create the DynamoDB vault table (MessageHash / EntityHash) if it does not exist."""
-    from phiguard.vaults.dynamodb.vault import create_table
+    from phiguard.vaults.dynamodb.tables import create_companion_tables, create_table
 
     created = create_table(table, region=region, endpoint_url=endpoint_url, profile=profile)
     click.echo(f"table {table} {'created' if created else 'already exists'}", err=True)
-    from phiguard.audit import create_companion_tables
-
     for name, made in create_companion_tables(
         table, region=region, endpoint_url=endpoint_url, profile=profile
     ):
@@ -302,7 +313,7 @@ def _main(argv: list[str] | None) -> None:
     except PhiguardError as exc:
         if isinstance(exc, OutputError) and "broken pipe" in str(exc):
             _silence_stdout()
-        click.echo(f"phiguard: error: {exc}", err=True)
+        click.echo(error_line(exc), err=True)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         _silence_stdout()

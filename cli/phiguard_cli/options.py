@@ -316,6 +316,8 @@ def job_spec(opts: dict[str, Any], command: Command) -> JobSpec:
         show_text=bool(opts.get("show_text")),
         file_names=not opts.get("no_file_names"),
         allow_missing_field=bool(opts.get("allow_missing_field")),
+        partial=bool(opts.get("partial")),
+        message_hash=opts.get("message_hash"),
     )
 
 

@@ -56,39 +56,44 @@ def _open(opts: dict[str, Any]) -> Any:
 def rotate_key_command(**opts: Any) -> None:
     """Rotate vault keys: re-wrap KMS data keys, or re-encrypt values to a new local key."""
     from phiguard.keys.files import generate_key, read_key_file, write_key_file
-    from phiguard.keys.kms import KmsKeyring, key_store_for, open_keys
+    from phiguard.keys.kms import KmsKeyring
+    from phiguard.keys.policy import open_keys
+    from phiguard.vaults.base import Capability
 
     if bool(opts["kms_key_id"]) == bool(opts["new_key_file"]):
         raise ConfigError("pass exactly one of --kms-key-id (re-wrap) or --new-key-file")
     vault = _open(opts)
     try:
-        aws: dict[str, str | None] = {
-            k: opts.get(k) for k in ("table", "region", "endpoint_url", "profile")
-        }
         if opts["kms_key_id"]:
-            store = key_store_for(vault, **aws)
-            if store is None:
+            if Capability.KEY_STORE not in vault.capabilities:
                 raise ConfigError(f"the {opts['store']} vault keeps no wrapped keys")
+            store = vault.key_store()
             ring = KmsKeyring.for_aws(store, region=opts["region"], profile=opts["profile"])
             n = ring.rewrap(opts["kms_key_id"])
             click.echo(f"re-wrapped {n} key(s) under {opts['kms_key_id']}", err=True)
             return
-        from phiguard.keys.files import key_id, rotate_local_key
+        from phiguard.keys.files import key_id
+        from phiguard.keys.rotation import rotate_local_key
 
         old, _ = open_keys(
             vault,
             writer=False,
             key_file=opts["key_file"],
-            table=aws["table"],
-            region=aws["region"],
-            endpoint_url=aws["endpoint_url"],
-            profile=aws["profile"],
+            region=opts["region"],
+            profile=opts["profile"],
         )
         new_path = Path(opts["new_key_file"])
-        if not new_path.exists():  # an existing file is reused: that is how a run resumes
-            write_key_file(new_path, generate_key())
-        new_key = read_key_file(new_path)
-        n = rotate_local_key(vault, old, new_key, batch_size=opts["batch_size"])
+        resuming = new_path.exists()  # an existing file is reused: that is how a run resumes
+        new_key = read_key_file(new_path) if resuming else generate_key()
+
+        def save_new_key() -> None:
+            if not new_path.exists():
+                write_key_file(new_path, new_key)
+
+        n = rotate_local_key(
+            vault, old, new_key, batch_size=opts["batch_size"], before_first_write=save_new_key
+        )
+        save_new_key()  # a vault with nothing left to rotate still gets its new key file
         click.echo(
             f"re-encrypted {n} value(s) to key {key_id(new_key)}; use --key-file {new_path} "
             "from now on and keep the old key until every backup has been rotated",
@@ -109,8 +114,7 @@ def audit_command(**opts: Any) -> None:
 
     vault = _open(opts)
     try:
-        aws = {k: opts.get(k) for k in ("table", "region", "endpoint_url", "profile")}
-        records = open_audit_log(vault, **aws).audit_records()
+        records = open_audit_log(vault).audit_records()
     finally:
         vault.close()
     if opts["fmt"] == "json":

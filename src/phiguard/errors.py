@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+
+
+class Hint(Enum):
+    """The setting that would fix an error, named as the library's parameter.
+
+    Messages say what went wrong in library terms and never quote a front end's flags; a front
+    end words the hint its own way (the CLI appends its option: phiguard_cli.hints).
+    """
+
+    REGION = "region"  # an AWS region
+    PROFILE = "profile"  # another AWS profile (credentials missing, rejected or not found)
+    ENDPOINT = "endpoint_url"  # the endpoint of a DynamoDB-compatible server
+    TABLE = "table"  # the DynamoDB vault table
+    CREATE_TABLES = "create_tables"  # the vault's DynamoDB tables must be created first
+    KMS_KEY = "kms_key_id"  # a KMS key to generate data keys with
+    KEY_FILE = "key_file"  # the local key file
+    VAULT_PATH = "path"  # the SQLite vault file
+    PARTIAL = "partial"  # partial re-identification of an edited text
 
 
 class PhiguardError(Exception):
-    """Base class; `exit_code` is what the CLI exits with (documented in docs/cli.md)."""
+    """Base class; `exit_code` is what the CLI exits with (documented in docs/cli.md).
+
+    `hint`, if set, names the setting that would fix the error (see `Hint`).
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str = "", *, hint: Hint | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class InputError(PhiguardError):
@@ -88,11 +114,12 @@ class Failure:
     kind: str
     message: str = ""
     known: bool = True
+    hint: Hint | None = None
 
     @classmethod
     def of(cls, exc: BaseException) -> Failure:
         if isinstance(exc, PhiguardError):
-            return cls(type(exc).__name__, str(exc))
+            return cls(type(exc).__name__, str(exc), hint=exc.hint)
         return cls(type(exc).__name__, "", known=False)
 
     @property
@@ -101,7 +128,8 @@ class Failure:
 
     def error(self) -> PhiguardError:
         """The error to raise for this failure (the original class for our own errors)."""
-        return _BY_NAME.get(self.kind, PhiguardError)(self.message or str(self))
+        error = _BY_NAME.get(self.kind, PhiguardError)
+        return error(self.message or str(self), hint=self.hint)
 
     def __str__(self) -> str:
         if not self.known:

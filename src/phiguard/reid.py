@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from phiguard.audit import Auditor
-from phiguard.errors import ReidentificationError
+from phiguard.audit import Auditor, open_auditor
+from phiguard.errors import Hint, ReidentificationError
 from phiguard.keys.sealer import Sealer
-from phiguard.transform import TOKEN_LENGTH, message_hash, restore
+from phiguard.transform import TOKEN_LENGTH, restore
+from phiguard.transform import message_hash as _message_hash
 from phiguard.vaults.base import Vault
 
 _TOKEN_LIKE = re.compile(rf"[0-9a-f]{{{TOKEN_LENGTH}}}")
@@ -40,20 +41,43 @@ def _locate(text: str, tokens: set[str]) -> dict[str, list[int]]:
     return found
 
 
-def reidentify(text: str, vault: Vault, sealer: Sealer, auditor: Auditor | None = None) -> str:
+def reidentify(
+    text: str,
+    vault: Vault,
+    sealer: Sealer,
+    auditor: Auditor | None = None,
+    *,
+    message_hash: str | None = None,
+    partial: bool = False,
+) -> str:
     """The original text, exact to the byte, or ReidentificationError.
 
-    Fails (naming counts and hashes only) when a vault token is absent from the text or when
-    token-like strings remain that the vault does not hold for this message. With an `auditor`,
-    the audit record is stored before the text is returned (no record, no text).
+    Every call is audited before the text is returned (no record, no text): by `auditor`, else
+    by the vault's own audit log as its caller; a vault without one is refused before anything
+    is read. Fails (naming counts and hashes only) when a vault token is absent from the text or
+    when token-like strings remain that the vault does not hold for this message.
+
+    `message_hash` (what `deid --format json` prints) finds the vault rows of a text that was
+    edited after de-identification; such a text is refused unless `partial`, which restores
+    every token of that message still present and leaves the rest as it is.
     """
-    mhash = message_hash(text)
+    if auditor is None:
+        auditor = open_auditor(vault)
+    actual = _message_hash(text)
+    mhash = message_hash or actual
+    if mhash != actual and not partial:
+        raise ReidentificationError(
+            f"message {mhash[:16]}: the text was changed after de-identification",
+            hint=Hint.PARTIAL,
+        )
     records = vault.get(mhash)
     placed: list[tuple[int, str, str]] = []
     located = _locate(text, {r.token for r in records})
     for r in records:
         where = located.get(r.token)
         if not where:
+            if partial:
+                continue  # edited away: nothing to restore
             raise ReidentificationError(
                 f"message {mhash[:16]}: a vault token is missing from the text"
             )
@@ -63,14 +87,17 @@ def reidentify(text: str, vault: Vault, sealer: Sealer, auditor: Auditor | None 
     for (a, tok, _), (b, _, _) in pairwise(placed):
         if b < a + len(tok):
             raise ReidentificationError(f"message {mhash[:16]}: vault tokens overlap in the text")
-    unknown = _count_unknown(text, placed)
+    if partial and not records:
+        raise ReidentificationError(f"message {mhash[:16]}: no vault entries for this message")
+    unknown = 0 if partial else _count_unknown(text, placed)
     if unknown:
         raise ReidentificationError(
             f"message {mhash[:16]}: {unknown} token(s) not found in the vault"
-            + ("" if records else " (no vault entries for this message: was it changed?)")
+            + ("" if records else " (no vault entries for this message: was it changed?)"),
+            hint=None if records else Hint.PARTIAL,
         )
     restored = restore(text, placed)
-    if auditor is not None and placed:
+    if placed:
         auditor.record_reid([mhash], len(placed))
     return restored
 

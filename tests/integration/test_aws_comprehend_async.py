@@ -173,7 +173,7 @@ def test_an_error_no_retry_fixes_is_not_repeated_for_every_note(s3: Any) -> None
 def test_locations_are_checked() -> None:
     with pytest.raises(ConfigError, match="s3://bucket/prefix/"):
         AsyncComprehendDetector("notes-in/x", "s3://b/o/", ROLE, comprehend=object(), s3=object())
-    with pytest.raises(ConfigError, match="nested"):
+    with pytest.raises(ConfigError, match="same or nested"):
         AsyncComprehendDetector(
             "s3://b/jobs/", "s3://b/jobs/out/", ROLE, comprehend=object(), s3=object()
         )

@@ -134,6 +134,8 @@ def test_an_unreadable_object_is_one_clear_error(
     lambda_env: LambdaEnv, buckets: tuple[str, str]
 ) -> None:
     inbox, _ = buckets
-    with pytest.raises(InputError, match=r"cannot read the input object \(NoSuchKey\)") as err:
+    with pytest.raises(
+        InputError, match=r"cannot read the input object \(s3:GetObject: NoSuchKey\)"
+    ) as err:
         aws_lambda.s3_batch(s3_event(inbox, "incoming/Salazar.jsonl"), Context())
     assert "Salazar" not in str(err.value)

@@ -269,3 +269,148 @@ def test_empty_phiguard_home_is_refused(env: dict[str, str], tmp_path: Path) -> 
     r = _cli("deid", str(src), env=dict(env, PHIGUARD_HOME=""))
     err = r.stderr.decode()
     assert r.returncode == 2 and "PHIGUARD_HOME is set but empty" in err and r.stdout == b""
+
+
+# -- 2, 3. every path that decrypts audits first, and the trail says what was released --------
+
+
+def _audit(db: Path) -> list[tuple[str, int]]:
+    with sqlite3.connect(db) as c:
+        return [(a, int(n)) for a, n in c.execute("SELECT action, n_values FROM audit ORDER BY id")]
+
+
+def test_public_reidentify_is_audited_or_refused(tmp_path: Path) -> None:
+    from phiguard import Deidentifier, Sealer, reidentify
+    from phiguard.detectors import BaseDetector
+    from phiguard.errors import VaultError
+    from phiguard.keys.files import generate_key
+    from phiguard.spans import Span
+    from phiguard.vaults import open_vault
+    from phiguard.vaults.base import Capability
+    from phiguard.vaults.memory import MemoryVault
+
+    class Names(BaseDetector):
+        def detect(self, text: str) -> list[Span]:
+            return [Span(3, 17, "NAME")]
+
+    key = generate_key()
+    vault = open_vault("sqlite", path=tmp_path / "v.db")
+    out = Deidentifier(Names(), vault=vault, sealer=Sealer(key)).deidentify(NOTES[0])
+    assert reidentify(out.text, vault, Sealer(key)) == NOTES[0]
+    assert _audit(tmp_path / "v.db") == [("reid", 1)]
+    vault.close()
+
+    class Unaudited(MemoryVault):
+        capabilities = MemoryVault.capabilities - {Capability.AUDIT}
+
+        def get(self, message_hash: str) -> list[Any]:
+            raise AssertionError("read before the audit was settled")
+
+    with pytest.raises(VaultError, match="no audit log"):
+        reidentify(out.text, Unaudited(), Sealer(key))
+
+
+def test_reid_that_cannot_be_delivered_reveals_nothing_or_says_so(
+    run: Any, env: dict[str, str], tmp_path: Path, phiguard_home: Path
+) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text(NOTES[0])
+    deid = tmp_path / "a.deid"
+    assert run("deid", str(src), "--out", str(deid)).code == 0
+    db = phiguard_home / "vault.db"
+    link = tmp_path / "link.txt"
+    link.symlink_to(tmp_path / "elsewhere.txt")
+    for target in (str(link), "/proc/nonexistent/x.txt"):
+        r = run("reid", str(deid), "--out", target)
+        assert r.code == 3, r.err
+    assert _audit(db) == [], "refused before anything was decrypted: nothing audited"
+    with open("/dev/full", "wb") as full:
+        r = _cli("reid", str(deid), env=env, stdout=full)
+    assert r.returncode == 10, r.stderr
+    assert [a for a, _ in _audit(db)] == ["reid", "reid-undelivered"]
+
+
+# -- 17. edited notes and JSON documents --------------------------------------------------------
+
+
+def test_reid_accepts_deid_json_and_restores_an_edited_note_partially(
+    run: Any, tmp_path: Path, phiguard_home: Path
+) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text(NOTES[0] + "\n" + NOTES[1] + "\n")
+    r = run("deid", "--format", "json", str(src))
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    as_json = tmp_path / "a.deid.json"
+    as_json.write_text(r.text)
+    back = run("reid", str(as_json))
+    assert back.code == 0 and back.out == src.read_bytes(), back.err
+    edited = dict(doc, text="ADDENDUM by the reviewer.\n" + doc["text"].replace("called", "phoned"))
+    as_json.write_text(json.dumps(edited))
+    r = run("reid", str(as_json))
+    assert r.code == 7 and "changed after de-identification" in r.err and "--partial" in r.err
+    r = run("reid", "--partial", str(as_json))
+    assert r.code == 0, r.err
+    assert "Carlos Salazar" in r.text and "ADDENDUM" in r.text and "phoned" in r.text
+    plain = tmp_path / "edited.txt"
+    plain.write_text(edited["text"])
+    r = run("reid", "--partial", "--message-hash", doc["message_hash"], str(plain))
+    assert r.code == 0 and "Carlos Salazar" in r.text, r.err
+
+
+# -- 8, 13, 14. clear lines instead of internal errors, and foreign files left alone ------------
+
+
+def test_paths_under_a_regular_file_are_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text(NOTES[0])
+    (tmp_path / "plain").write_text("not a directory")
+    for args, extra in (
+        ([str(src)], {"PHIGUARD_HOME": str(tmp_path / "plain" / "home")}),
+        ([str(src), "--vault", str(tmp_path / "plain" / "v.db")], {}),
+    ):
+        r = _cli("deid", *args, env=dict(env, **extra))
+        err = r.stderr.decode()
+        assert r.returncode == 5 and err.count("\n") == 1 and "internal error" not in err, err
+
+
+def test_a_foreign_sqlite_file_is_refused_and_untouched(run: Any, tmp_path: Path) -> None:
+    other = tmp_path / "other-app.db"
+    with sqlite3.connect(other) as c:
+        c.execute("CREATE TABLE users (id INTEGER, name TEXT)")
+    before = other.read_bytes(), stat.S_IMODE(other.stat().st_mode)
+    src = tmp_path / "a.txt"
+    src.write_text(NOTES[0])
+    r = run("deid", str(src), "--vault", str(other))
+    assert r.code == 5 and "not a phiguard vault" in r.err and r.out == b""
+    assert (other.read_bytes(), stat.S_IMODE(other.stat().st_mode)) == before
+    assert not Path(f"{other}-wal").exists()
+
+
+@pytest.mark.parametrize("bad", [b"short", "a text value"])
+def test_tampered_ciphertext_of_the_wrong_size_or_type_is_exit_6(
+    run: Any, tmp_path: Path, phiguard_home: Path, bad: Any
+) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text(NOTES[0])
+    deid = tmp_path / "a.deid"
+    assert run("deid", str(src), "--out", str(deid)).code == 0
+    with sqlite3.connect(phiguard_home / "vault.db") as c:
+        c.execute("UPDATE vault SET ciphertext = ?", (bad,))
+    r = run("reid", str(deid))
+    assert r.code == 6 and "tampered" in r.err and r.out == b"", r.err
+
+
+def test_rotate_key_that_cannot_start_creates_no_key(
+    run: Any, tmp_path: Path, phiguard_home: Path
+) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text(NOTES[0])
+    assert run("deid", str(src), "--out", str(tmp_path / "a.deid")).code == 0
+    wrong = tmp_path / "wrong.key"
+    assert run("vault", "keygen", "--key-file", str(wrong)).code == 0
+    new = tmp_path / "new.key"
+    r = run("vault", "rotate-key", "--key-file", str(wrong), "--new-key-file", str(new))
+    assert r.code == 6 and not new.exists(), r.err
+    r = run("vault", "rotate-key", "--new-key-file", str(new))
+    assert r.code == 0 and new.exists(), r.err

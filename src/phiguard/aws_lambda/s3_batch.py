@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import unquote_plus
 
+from phiguard import aws
 from phiguard.aws_lambda.environment import Role, pipeline
 from phiguard.aws_lambda.runtime import current_deadline, lambda_handler
-from phiguard.errors import ConfigError, InputError, OutputError
+from phiguard.errors import ConfigError, InputError, OutputError, PhiguardError
 from phiguard.run.records import Item
 from phiguard.run.sources import Inputs, Mode, Record, Source, records
 from phiguard.run.writers import splice
@@ -108,43 +109,52 @@ class _ObjectInputs(Inputs):
 
 
 def _s3_client() -> Any:
-    """boto3's S3 client (region and AWS_ENDPOINT_URL_S3 from the environment)."""
-    import boto3
+    """S3 at the function's region (AWS_ENDPOINT_URL_S3 honoured)."""
+    target = aws.Target(os.environ.get("AWS_REGION") or None)
+    return aws.client("s3", target, label="S3", error=InputError)
 
-    return boto3.client("s3", region_name=os.environ.get("AWS_REGION") or None)
 
-
-def _s3_error(exc: Exception, what: str, error: type[InputError] | type[OutputError]) -> Exception:
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
-    return error(f"cannot {what} ({code}); check the bucket, the object and the function's role")
+def _s3_call(what: str, action: str, error: type[PhiguardError], fn: Any, **params: Any) -> Any:
+    """One S3 call; a failure is one PHI-free line (no bucket or key: keys may hold names)."""
+    try:
+        return fn(**params)
+    except Exception as exc:
+        if not aws.is_aws_error(exc):
+            raise
+        code = aws.error_code(exc) or type(exc).__name__
+        raise error(
+            f"cannot {what} ({action}: {code}); check the bucket, the object and the "
+            "function's role"
+        ) from None
 
 
 def _read(s3: Any, bucket: str, key: str, limit: int) -> bytes:
-    try:
-        response = s3.get_object(Bucket=bucket, Key=key)
-        size = int(response.get("ContentLength", 0))
-        if size > limit:
-            raise InputError(
-                f"the input object is {size} bytes, over PHIGUARD_MAX_OBJECT_BYTES={limit}: "
-                "split it into smaller JSON Lines objects"
-            )
-        data: bytes = response["Body"].read()
-    except InputError:
-        raise
-    except Exception as exc:
-        if type(exc).__module__.split(".")[0] not in ("botocore", "boto3"):
-            raise
-        raise _s3_error(exc, "read the input object", InputError) from None
+    response = _s3_call(
+        "read the input object", "s3:GetObject", InputError, s3.get_object, Bucket=bucket, Key=key
+    )
+    size = int(response.get("ContentLength", 0))
+    if size > limit:
+        raise InputError(
+            f"the input object is {size} bytes, over PHIGUARD_MAX_OBJECT_BYTES={limit}: "
+            "split it into smaller JSON Lines objects"
+        )
+    data: bytes = _s3_call(
+        "read the input object", "s3:GetObject", InputError, response["Body"].read
+    )
     return data
 
 
 def _put(s3: Any, bucket: str, key: str, body: bytes) -> None:
-    try:
-        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson")
-    except Exception as exc:
-        if type(exc).__module__.split(".")[0] not in ("botocore", "boto3"):
-            raise
-        raise _s3_error(exc, "write the output object", OutputError) from None
+    _s3_call(
+        "write the output object",
+        "s3:PutObject",
+        OutputError,
+        s3.put_object,
+        Bucket=bucket,
+        Key=key,
+        Body=body,
+        ContentType="application/x-ndjson",
+    )
 
 
 def _line(rec: Record) -> int:

@@ -11,15 +11,10 @@ import hashlib
 import os
 import secrets
 import stat
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from phiguard import paths
-from phiguard.errors import EncryptionKeyError
-
-if TYPE_CHECKING:
-    from phiguard.keys.sealer import Sealer
+from phiguard.errors import EncryptionKeyError, Hint
 
 KEY_BYTES = 32
 ENV_VAR = "PHIGUARD_KEY"
@@ -52,8 +47,8 @@ def decode_key(encoded: str, where: str) -> bytes:
 
 def write_key_file(path: Path, key: bytes) -> None:
     """Create the key file with mode 0600; refuse to overwrite an existing one."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise EncryptionKeyError(f"key file {path} already exists; not overwriting it") from None
@@ -69,9 +64,7 @@ def read_key_file(path: Path) -> bytes:
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise EncryptionKeyError(
-            f"key file {path} not found (set --key-file or {ENV_VAR})"
-        ) from None
+        raise EncryptionKeyError(f"key file {path} not found", hint=Hint.KEY_FILE) from None
     if stat.S_ISDIR(st.st_mode):
         raise EncryptionKeyError(f"key file {path} is a directory")
     if os.name == "posix" and st.st_mode & 0o077:
@@ -98,46 +91,3 @@ def load_key(key_file: str | Path | None = None, *, create: bool = False) -> byt
     if create and not path.exists():
         write_key_file(path, generate_key())
     return read_key_file(path)
-
-
-def rotate_local_key(
-    vault: object,
-    old: Sealer,
-    new_key: bytes,
-    *,
-    batch_size: int = 500,
-    progress: Callable[[int], None] | None = None,
-) -> int:
-    """Re-encrypt every vault value not sealed with `new_key`, in batches; returns the count.
-
-    `old` opens the rows (the previous key file, KMS data keys). Each batch is one `put` (one
-    transaction in SQLite), and rows carry the key_id that sealed them, so an interrupted
-    rotation is resumed by running it again: it picks up the rows left.
-    """
-    from phiguard.keys.sealer import Sealer
-    from phiguard.vaults.base import RotatableVault, Vault, VaultRecord
-
-    if not isinstance(vault, RotatableVault) or not isinstance(vault, Vault):
-        raise EncryptionKeyError(
-            "this vault cannot re-encrypt values to a new local key; use KMS (--kms-key-id) "
-            "and `phiguard vault rotate-key --kms-key-id` to re-wrap instead"
-        )
-    new = Sealer(new_key)
-    done = 0
-    while True:
-        batch = vault.records_not_sealed_with(new.key_id, batch_size)
-        if not batch:
-            return done
-        rows = []
-        for r in batch:
-            value = old.open(r.message_hash, r.token, r.ciphertext, r.key_id)
-            sealed = new.seal(r.message_hash, r.token, value)
-            rows.append(
-                VaultRecord(
-                    r.message_hash, r.token, r.type, sealed, new.key_id, r.offset, r.created_at
-                )
-            )
-        vault.put(rows)
-        done += len(rows)
-        if progress is not None:
-            progress(done)

@@ -20,6 +20,7 @@ from phiguard.errors import EncryptionKeyError
 from phiguard.keys.files import KEY_BYTES, key_id
 
 NONCE_BYTES = 12
+TAG_BYTES = 16
 
 #: Finds the key named by a `key_id`, or None if this caller has no such key.
 KeyLookup = Callable[[str], bytes | None]
@@ -83,10 +84,16 @@ class Sealer:
                 f"vault entries of message {message_hash[:16]} were sealed with key "
                 f"{sealed_with}, but {in_use} (wrong key)"
             )
-        nonce, body = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+        tampered = not isinstance(sealed, bytes | bytearray | memoryview)
+        if tampered or len(sealed) < NONCE_BYTES + TAG_BYTES:
+            raise EncryptionKeyError(
+                f"cannot decrypt a vault entry of message {message_hash[:16]}: tampered data "
+                "(not a sealed value)"
+            )
+        nonce, body = bytes(sealed[:NONCE_BYTES]), bytes(sealed[NONCE_BYTES:])
         try:
             plaintext = aead.decrypt(nonce, body, _aad(message_hash, token))
-        except InvalidTag:
+        except (InvalidTag, ValueError):
             raise EncryptionKeyError(
                 f"cannot decrypt a vault entry of message {message_hash[:16]}: "
                 "wrong key or tampered data"

@@ -61,7 +61,9 @@ class Pipeline(Protocol):
 
     def records(self, tokenized: Tokenized, sealer: Sealer) -> list[VaultRecord]: ...
 
-    def reidentify(self, text: str) -> str: ...
+    def reidentify(
+        self, text: str, *, message_hash: str | None = None, partial: bool = False
+    ) -> str: ...
 
 
 def _items(records: Iterable[BatchInput]) -> Iterator[Item]:
@@ -221,8 +223,13 @@ def _flush(
             yield _result(p.detected, p.result, p.result.spans)
 
 
-def reidentify_many(records: Iterable[BatchInput], pipeline: Pipeline) -> Iterator[Result[str]]:
+def reidentify_many(
+    records: Iterable[BatchInput], pipeline: Pipeline, *, partial: bool = False
+) -> Iterator[Result[str]]:
     """Original text per input, in order; a note whose tokens the vault lacks fails alone.
+
+    An `Item` may carry the `message_hash` of its text (a `deid --format json` document does):
+    then an edited text is found, and with `partial` its remaining tokens restored.
 
     Goes through `pipeline.reidentify`, so every re-identification is audited the same way
     as a single one. Runs in the caller's thread: it is bound by vault reads, not CPU.
@@ -233,7 +240,7 @@ def reidentify_many(records: Iterable[BatchInput], pipeline: Pipeline) -> Iterat
             yield Result(index, item.id, item.text, None, (), item.context)
             continue
         try:
-            value = pipeline.reidentify(item.text)
+            value = pipeline.reidentify(item.text, message_hash=item.message_hash, partial=partial)
         except Exception as exc:
             yield Result(index, item.id, None, Failure.of(exc), (), item.context)
             continue

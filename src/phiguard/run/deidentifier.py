@@ -10,11 +10,11 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from phiguard.audit import AuditLog, Auditor, open_auditor, os_actor
+from phiguard.audit import Auditor, open_auditor
 from phiguard.config import Config, DetectorConfig, RunOptions
 from phiguard.detectors import Detector, get_detector
 from phiguard.errors import ConfigError
-from phiguard.keys.kms import open_keys
+from phiguard.keys.policy import open_keys
 from phiguard.keys.pseudonym import Pseudonymizer
 from phiguard.keys.sealer import Sealer
 from phiguard.reid import reidentify
@@ -25,7 +25,7 @@ from phiguard.run.records import BatchInput, DeidResult, Result
 from phiguard.spans import Span
 from phiguard.transform import MaskStyle, Tokenized, mask, tokenize, with_lookalikes
 from phiguard.vaults import open_vault
-from phiguard.vaults.base import Vault, VaultRecord
+from phiguard.vaults.base import Capability, Vault, VaultRecord
 
 
 class Deidentifier:
@@ -36,8 +36,9 @@ class Deidentifier:
     `DetectorConfig`, or a detector instance. `vault` and
     `sealer` are needed only for `deidentify` and `reidentify`. `pseudonymizer` turns on
     consistent tokens (same value, same token; see phiguard.keys.pseudonym). Every `reidentify`
-    is audited: by `auditor`, else in the vault's own audit log as the OS user; a vault with
-    neither is refused. `run` holds the batch defaults (workers, rate limits, vault groups).
+    is audited: by `auditor`, else in the vault's own audit log as the caller that log knows (OS
+    user, AWS principal); a vault with neither is refused. `run` holds the batch defaults
+    (workers, rate limits, vault groups).
 
     `Deidentifier.open(config)` builds all of it from one `Config`, opening the vault and keys
     as a writer (deid) or a reader (reid); `close()` (or `with`) closes what it opened.
@@ -98,19 +99,11 @@ class Deidentifier:
                 key_file=config.keys.key_file,
                 kms_key_id=config.keys.kms_key_id if writer else None,
                 consistent=config.keys.consistent and writer,
-                table=st.table,
                 region=st.region,
-                endpoint_url=st.endpoint_url,
                 profile=st.profile,
             )
             if not writer:
-                d.auditor = open_auditor(
-                    opened,
-                    table=st.table,
-                    region=st.region,
-                    endpoint_url=st.endpoint_url,
-                    profile=st.profile,
-                )
+                d.auditor = open_auditor(opened)
         except BaseException:
             opened.close()
             raise
@@ -167,15 +160,20 @@ class Deidentifier:
             return tokenize(text, spans, self.pseudonymizer.token)
         return tokenize(text, spans)
 
-    def reidentify(self, text: str) -> str:
+    def reidentify(
+        self, text: str, *, message_hash: str | None = None, partial: bool = False
+    ) -> str:
+        """The original text (audited); see `phiguard.reidentify` for `message_hash`/`partial`."""
         vault, sealer = self._vault_and_sealer()
         if self.auditor is None:
-            if not isinstance(vault, AuditLog):
+            if Capability.AUDIT not in vault.capabilities:
                 raise ConfigError(
                     f"the {vault.name} vault has no audit log; pass auditor=Auditor(...)"
                 )
-            self.auditor = Auditor(vault, os_actor())
-        return reidentify(text, vault, sealer, self.auditor)
+            self.auditor = open_auditor(vault)
+        return reidentify(
+            text, vault, sealer, self.auditor, message_hash=message_hash, partial=partial
+        )
 
     @staticmethod
     def records(tokenized: Tokenized, sealer: Sealer) -> list[VaultRecord]:
@@ -221,6 +219,8 @@ class Deidentifier:
         """De-identified text per record, in order, each released after its rows commit."""
         return batch.deidentify_many(records, self, **options)
 
-    def reidentify_many(self, records: Iterable[BatchInput]) -> Iterator[Result[str]]:
+    def reidentify_many(
+        self, records: Iterable[BatchInput], *, partial: bool = False
+    ) -> Iterator[Result[str]]:
         """Original text per record, in order, each audited like `reidentify`."""
-        return batch.reidentify_many(records, self)
+        return batch.reidentify_many(records, self, partial=partial)

@@ -17,7 +17,10 @@ This is the run the `phiguard` command (and any library user) gets, in one place
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -25,9 +28,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from phiguard.audit import Auditor
 from phiguard.detectors.comprehend import packing
 from phiguard.detectors.comprehend.packing import CostEstimate
-from phiguard.errors import Failure, InputError
+from phiguard.errors import Failure, InputError, PhiguardError
 from phiguard.run.batch import auto_journal
 from phiguard.run.deidentifier import Deidentifier
 from phiguard.run.records import Item, Result
@@ -40,6 +44,7 @@ from phiguard.run.sources import (
     Source,
     csv_header,
     expand_inputs,
+    json_members,
     records,
 )
 from phiguard.run.writers import (
@@ -50,7 +55,7 @@ from phiguard.run.writers import (
     TextWriter,
     Writer,
 )
-from phiguard.transform import MaskStyle
+from phiguard.transform import MaskStyle, message_hash
 from phiguard.vaults.journal import Journal
 
 log = logging.getLogger(__name__)
@@ -70,7 +75,9 @@ class JobSpec:
     `fmt`: "text" (the note, or span lines for detect), "json" (one document; an array for
     several plain inputs) or "jsonl". `file_names=False` keeps input names out of outputs and
     failure reports (inputs are numbered instead). `allow_missing_field`: a JSONL record without
-    the note field passes through unchanged instead of failing.
+    the note field passes through unchanged instead of failing. `partial` (reid): restore the
+    tokens still present in an edited text; `message_hash`: the vault key of a single plain
+    input whose text was edited (documents and records carrying one need none).
     """
 
     command: Command
@@ -85,6 +92,8 @@ class JobSpec:
     show_text: bool = False
     file_names: bool = True
     allow_missing_field: bool = False
+    partial: bool = False
+    message_hash: str | None = None
 
     @property
     def writes_phi(self) -> bool:
@@ -129,6 +138,8 @@ def run_job(spec: JobSpec, pipeline: Deidentifier, progress: Progress | None = N
     after aborting the outputs; per-record failures are in the summary (`failed`).
     """
     sources = expand_inputs(spec.inputs, spec.glob or DEFAULT_GLOB[spec.mode])
+    if spec.message_hash is not None and (len(sources) > 1 or spec.mode is not Mode.PLAIN):
+        raise InputError("a message hash names one de-identified note: give one plain input")
     if spec.mode is Mode.CSV and len(sources) > 1 and spec.out is None:
         raise InputError("several CSV inputs need an output directory (each keeps its own header)")
     if spec.mode is Mode.PLAIN and len(sources) > 1 and spec.out is None and spec.fmt == "text":
@@ -147,13 +158,15 @@ def run_job(spec: JobSpec, pipeline: Deidentifier, progress: Progress | None = N
     journal = None
     if spec.command is Command.DEID:  # last: nothing above may leave it open
         journal = auto_journal(pipeline, streaming=spec.out is None)
+    auditor = pipeline.auditor if spec.command is Command.REID else None
+    release = _Release(journal, auditor, staged=spec.out is not None)
     if progress is not None:
         progress.started(spec.command.value, summary.total)
     try:
         writer = _writer(spec, outputs, sources, names, headers, single_note)
         recs = records(inputs, spec.mode, spec.field, spec.id_field)
         for r in _results(spec, pipeline, recs, journal):
-            rec: Record = r.context
+            rec = _record(r)
             where = rec.where if spec.file_names else _numbered(rec, names)
             if single_note and r.error is not None:
                 raise r.error.error()
@@ -161,24 +174,57 @@ def run_job(spec: JobSpec, pipeline: Deidentifier, progress: Progress | None = N
             if progress is not None:
                 progress.record(r, where)
             if r.error is None:
+                release.writing(r.value)
                 writer.write(rec, r.value)
-                if journal is not None and isinstance(r.value, Rendered) and r.value.message_hash:
-                    journal.delivered(r.value.message_hash)
+                release.written()
         writer.end()
         if journal is not None:
             journal.commit()  # durable before any output goes live; if it fails, nothing does
+        outputs.commit()
     except BaseException:
         outputs.abort()
-        if journal is not None:
-            journal.retract_undelivered()
-            journal.close()
+        release.failed()
         raise
-    outputs.commit()
-    if journal is not None:
-        journal.close()
+    finally:
+        if journal is not None:
+            journal.close()
     summary.seconds = time.monotonic() - summary.started
     log.info("%s: %d note(s), %d failed", spec.command.value, summary.done, summary.failed)
     return summary
+
+
+class _Release:
+    """A note counts as released once its bytes were written. deid: the journal is told, and
+    on failure the notes marked but not written are unmarked (their rows removed). reid: the
+    audit trail already says "revealed"; on failure it also records which of those were never
+    delivered (the note being written, or, for staged files that are now removed, all)."""
+
+    def __init__(self, journal: Journal | None, auditor: Auditor | None, *, staged: bool) -> None:
+        self.journal, self.auditor, self.staged = journal, auditor, staged
+        self.current: str | None = None
+        self.revealed: list[str] = []  # reid into files: everything the abort would remove
+
+    def writing(self, value: Any) -> None:
+        self.current = value.message_hash if isinstance(value, Rendered) else None
+
+    def written(self) -> None:
+        if self.current is None:
+            return
+        if self.journal is not None:
+            self.journal.delivered(self.current)
+        elif self.auditor is not None and self.staged:
+            self.revealed.append(self.current)
+        self.current = None
+
+    def failed(self) -> None:
+        if self.journal is not None:
+            self.journal.retract_undelivered()
+        if self.auditor is None:
+            return
+        undelivered = self.revealed + ([self.current] if self.current else [])
+        if undelivered:
+            with contextlib.suppress(PhiguardError):  # never hide the error that stopped us
+                self.auditor.record_undelivered(undelivered)
 
 
 def estimate_cost(spec: JobSpec) -> CostEstimate:
@@ -258,7 +304,7 @@ def _results(
 
     def checked(results: Iterator[Result[Any]]) -> Iterator[Result[Any]]:
         for r in results:
-            rec: Record = r.context
+            rec = _record(r)
             if rec.missing and not missing_ok:
                 failure = Failure("InputError", _MISSING.format(spec.field))
                 yield Result(r.index, r.id, None, failure, (), rec)
@@ -285,8 +331,48 @@ def _results(
                 ),
             )
     else:
-        for r in checked(pipeline.reidentify_many(items())):
-            yield _with(r, None if r.value is None else Rendered(r.value))
+        reid_items = (_reid_item(spec, rec) for rec in recs)
+        for r in checked(pipeline.reidentify_many(reid_items, partial=spec.partial)):
+            yield _with(r, None if r.value is None else Rendered(r.value, {}, r.context.hash))
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _reid_item(spec: JobSpec, rec: Record) -> Item:
+    """A de-identified note with the message hash that travelled with it, if any: a
+    `deid --format json` document as a plain input, a JSONL record's `message_hash`, or the
+    hash given for a single input. Without one, the hash is the text's own."""
+    text, mhash = rec.text, spec.message_hash
+    if rec.raw is None and text.lstrip().startswith("{"):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError:
+            doc = None
+        if isinstance(doc, dict) and isinstance(doc.get("text"), str):
+            found = doc.get("message_hash")
+            if isinstance(found, str) and _HEX64.fullmatch(found):
+                text, mhash = doc["text"], found
+    elif spec.mode is Mode.JSONL and rec.raw is not None:
+        at = json_members(rec.raw, rec.where).get("message_hash")
+        if at is not None:
+            found = json.loads(rec.raw[at[0] : at[1]])
+            if isinstance(found, str) and _HEX64.fullmatch(found):
+                mhash = found
+    return Item(rec.id, text, _Reid(rec, mhash or message_hash(text)), message_hash=mhash)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reid:
+    """A reid record's context: the record, and the hash its audit records name."""
+
+    record: Record
+    hash: str
+
+
+def _record(r: Result[Any]) -> Record:
+    ctx = r.context
+    return ctx.record if isinstance(ctx, _Reid) else ctx
 
 
 def _with(r: Result[Any], value: Any) -> Result[Any]:

@@ -18,6 +18,7 @@ class Item:
     id: Any
     text: str
     context: Any = None  # carried untouched to the Result (e.g. the rest of a JSONL row)
+    message_hash: str | None = None  # reid: the vault key of this text, when it travelled with it
 
 
 #: What the batch functions accept: a plain string (its id is its 0-based position),

@@ -151,6 +151,8 @@ class Outputs:
             check_writable(target, phi=phi)
             remove_stale_temp_files(target.parent, target.name)
             self._shared = self._new(target)
+            if phi:
+                self._shared.write(b"")  # open it now: PHI is decrypted only if it can be written
         elif single:
             check_writable(target / sources[0].out_name, phi=phi)
             self._shared = self._new(target / sources[0].out_name)

@@ -40,7 +40,7 @@ from typing import IO
 
 from phiguard import paths
 from phiguard.errors import ConfigError
-from phiguard.vaults.base import DeletableVault, Vault, VaultRecord
+from phiguard.vaults.base import Capability, Vault, VaultRecord
 
 __all__ = ["Journal", "Swept", "sweep"]
 
@@ -52,7 +52,7 @@ HEADER_COMMIT = "H phiguard-journal-1 commit\n"
 DELETE_CHUNK = 1000  # keys per vault.delete when settling a large journal
 
 
-def _directory(vault: DeletableVault, home: Path | None) -> Path:
+def _directory(vault: Vault, home: Path | None) -> Path:
     digest = hashlib.sha256(vault.location.encode("utf-8")).hexdigest()[:24]
     return (home or paths.home()) / "journal" / digest
 
@@ -67,7 +67,7 @@ class Swept:
     kept: int = 0  # journals left in place because the vault refused the deletes
 
 
-def _settle(path: Path, vault: DeletableVault) -> int:
+def _settle(path: Path, vault: Vault) -> int:
     """Delete the rows of the notes the journal at `path` never released; the number of notes.
 
     Memory stays bounded for any run size: a committed journal needs nothing; a `commit` journal
@@ -119,9 +119,7 @@ class Journal:
     for outputs staged in temp files and renamed at the end.
     """
 
-    def __init__(
-        self, vault: DeletableVault, *, streaming: bool = True, home: Path | None = None
-    ) -> None:
+    def __init__(self, vault: Vault, *, streaming: bool = True, home: Path | None = None) -> None:
         self.vault = vault
         self.streaming = streaming
         directory = _directory(vault, home)
@@ -149,7 +147,7 @@ class Journal:
         cls, vault: Vault, *, streaming: bool = True, home: Path | None = None
     ) -> Journal | None:
         """A journal for `vault`, or None if the vault cannot delete rows (memory)."""
-        if not isinstance(vault, DeletableVault):
+        if Capability.DELETE not in vault.capabilities:
             return None
         try:
             return cls(vault, streaming=streaming, home=home)
@@ -257,7 +255,7 @@ def sweep(vault: Vault, *, home: Path | None = None) -> Swept:
     Journals still locked belong to live runs and are skipped. A journal whose deletes fail
     stays for the next sweep; the error is logged (type only), never raised.
     """
-    if not isinstance(vault, DeletableVault):
+    if Capability.DELETE not in vault.capabilities:
         return Swept()
     directory = _directory(vault, home)
     if not directory.is_dir():

@@ -7,16 +7,24 @@ append-only re-identification audit trail (`audit`), so they travel and are back
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from phiguard.audit import AuditRecord
-from phiguard.errors import VaultError
-from phiguard.keys.kms import WrappedKey
-from phiguard.vaults.base import VaultRecord
+from phiguard.errors import Hint, VaultError
+from phiguard.vaults.base import (
+    AuditLog,
+    AuditRecord,
+    BaseVault,
+    Capability,
+    KeyStore,
+    VaultRecord,
+    WrappedKey,
+    os_actor,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vault (
@@ -57,20 +65,31 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
 COLUMNS = "message_hash, token, type, ciphertext, key_id, offset, created_at"
+_OWN_TABLES = frozenset({"vault", "keys", "audit", "sqlite_sequence"})
 
 
-class SQLiteVault:
+class SQLiteVault(BaseVault):
+    """Every capability: rows deletable and listable by key, keys and audit in the same file."""
+
     name = "sqlite"
+    capabilities = frozenset(Capability)
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
         if self.path.is_dir():
             raise VaultError(f"vault path {self.path} is a directory")
         if not create and not self.path.exists():
-            raise VaultError(f"vault {self.path} not found (set --vault PATH)")
-        try:
-            if create:
+            raise VaultError(f"vault {self.path} not found", hint=Hint.VAULT_PATH)
+        if create:
+            try:
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError as exc:
+                raise VaultError(
+                    f"cannot create the vault's directory {self.path.parent} ({exc.strerror})",
+                    hint=Hint.VAULT_PATH,
+                ) from None
+        self._refuse_foreign_file()
+        try:
             old_umask = os.umask(0o077)  # vault, -wal and -shm files: owner only from birth
             try:
                 self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -88,6 +107,29 @@ class SQLiteVault:
             raise VaultError(f"cannot open vault {self.path}: {exc}") from None
         if create:
             self.path.chmod(0o600)
+
+    def _refuse_foreign_file(self) -> None:
+        """An existing non-empty file must be an SQLite file holding phiguard's tables only:
+        another application's database is never switched to WAL, given tables, or chmodded."""
+        try:
+            if not self.path.is_file() or self.path.stat().st_size == 0:
+                return
+        except OSError as exc:
+            raise VaultError(f"cannot open vault {self.path} ({exc.strerror})") from None
+        try:
+            with contextlib.closing(
+                sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            ) as c:
+                tables = {
+                    r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                }
+        except sqlite3.DatabaseError as exc:
+            raise VaultError(f"{self.path} is not a phiguard vault ({exc})") from None
+        if "vault" not in tables or tables - _OWN_TABLES:
+            raise VaultError(
+                f"{self.path} is not a phiguard vault (it holds other tables); not changing it",
+                hint=Hint.VAULT_PATH,
+            )
 
     def _has_table(self) -> bool:
         row = self._conn.execute(
@@ -143,7 +185,13 @@ class SQLiteVault:
             "DELETE FROM vault WHERE message_hash = ? AND token = ?", list(keys), "delete from"
         )
 
-    # -- key store (phiguard.keys.kms.KeyStore) ------------------------------------------------
+    def key_store(self) -> KeyStore:
+        return self
+
+    def audit_log(self) -> AuditLog:
+        return self
+
+    # -- KeyStore ------------------------------------------------------------------------------
 
     def put_wrapped_key(self, key: WrappedKey, *, if_absent: bool = False) -> bool:
         verb = "INSERT OR IGNORE" if if_absent else "INSERT OR REPLACE"
@@ -164,6 +212,9 @@ class SQLiteVault:
     def wrapped_keys(self) -> list[WrappedKey]:
         return self._select_keys("", ())
 
+    def may_hold_keys(self) -> bool:
+        return bool(self.wrapped_keys())
+
     def _select_keys(self, where: str, args: tuple[str, ...]) -> list[WrappedKey]:
         try:
             rows = self._conn.execute(
@@ -173,7 +224,10 @@ class SQLiteVault:
             raise VaultError(f"cannot read wrapped keys from {self.path}: {exc}") from None
         return [WrappedKey(*row) for row in rows]
 
-    # -- audit log (phiguard.audit.AuditLog) ---------------------------------------------------
+    # -- AuditLog ------------------------------------------------------------------------------
+
+    def actor(self) -> str:
+        return os_actor()
 
     def append_audit(self, record: AuditRecord) -> None:
         try:
@@ -206,7 +260,7 @@ class SQLiteVault:
             for at, actor, action, mh, n, session, host in rows
         ]
 
-    # -- local key rotation (phiguard.keys.rotate_local_key) ------------------------------------
+    # -- local key rotation (phiguard.keys.rotation) -------------------------------------------
 
     def records_not_sealed_with(self, key_id: str, limit: int) -> list[VaultRecord]:
         """Up to `limit` rows sealed by any key but `key_id`: what a rotation has left to do."""

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
+from phiguard import aws
 from phiguard.detectors.base import Capabilities, RequestLimiter
 from phiguard.detectors.chunking import chunk_text, utf8_len
 from phiguard.errors import DetectionError
@@ -43,21 +44,14 @@ RETRYABLE_CODES = frozenset(
 # Transient transport failures (by botocore class name) retried like throttling.
 _RETRYABLE_TRANSPORT = frozenset({"ReadTimeoutError", "ConnectionClosedError"})
 
-_CREDENTIAL_CODES = frozenset(
-    {
-        "ExpiredTokenException",
-        "ExpiredToken",
-        "RequestExpired",
-        "UnrecognizedClientException",
-        "InvalidClientTokenId",
-        "InvalidSignatureException",
-        "SignatureDoesNotMatch",
-        "IncompleteSignature",
-        "MissingAuthenticationToken",
-    }
-)
+#: How the service is named in errors.
+SERVICE = "Comprehend Medical"
 
-_ACCESS_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
+# DetectPHI's own refusals, with what to do about them.
+_ADVICE = {
+    "TextSizeLimitExceededException": "a request exceeded DetectPHI's size limit; lower max_bytes",
+    "InvalidEncodingException": "DetectPHI rejected the text encoding",
+}
 
 _PHI_TYPES = {t.value: t.value for t in PhiType}
 
@@ -106,7 +100,12 @@ class ComprehendDetector:
         self.max_delay = max_delay
         self._sleep = sleep
         self._rand = rand
-        self._client = client if client is not None else _make_client(region, profile)
+        if client is not None:
+            self._target = aws.Target(region, profile)
+            self._client = client
+        else:
+            self._target = aws.resolve(aws.Target(region, profile), SERVICE, DetectionError)
+            self._client = _make_client(self._target)
 
     # -- public API ---------------------------------------------------------------------
 
@@ -177,7 +176,7 @@ class ComprehendDetector:
                 response: Mapping[str, Any] = self._client.detect_phi(Text=text)
                 return response
             except Exception as exc:  # classified below; unknown kinds are re-raised
-                retryable, error = _classify(exc)
+                retryable, error = _classify(exc, self._target)
                 if error is None:
                     raise
                 if not retryable or attempt == self.max_attempts:
@@ -201,96 +200,44 @@ class ComprehendDetector:
         return cap * self._rand()
 
 
-def _make_client(region: str | None, profile: str | None) -> Any:
-    """A comprehendmedical client from the standard credential chain, errors made readable."""
-    try:
-        import boto3
-        from botocore.config import Config
-    except ImportError:
-        raise DetectionError(
-            "the comprehend backend needs boto3: pip install 'phiguard[aws]'"
-        ) from None
-    # phiguard does its own retrying (with jitter and a clear final error); botocore's
-    # retries on top would multiply the attempts.
-    config = Config(retries={"mode": "standard", "max_attempts": 1}, user_agent_extra="phiguard")
-    try:
-        session = boto3.Session(profile_name=profile, region_name=region)
-        return session.client("comprehendmedical", config=config)
-    except Exception as exc:
-        _, error = _classify(exc)
-        if error is None:
-            raise
-        raise error from None
+def _make_client(target: aws.Target) -> Any:
+    """A comprehendmedical client from the standard credential chain, errors made readable.
+
+    phiguard does its own retrying (with jitter and a clear final error); botocore's retries
+    on top would multiply the attempts.
+    """
+    return aws.client(
+        "comprehendmedical",
+        target,
+        label=SERVICE,
+        error=DetectionError,
+        max_attempts=1,
+        connect_timeout=60.0,  # botocore's default, as before
+    )
 
 
-def _classify(exc: Exception) -> tuple[bool, DetectionError | None]:
-    """(retryable, error to raise) for a boto3/botocore failure; (False, None) if foreign."""
-    kind = type(exc).__name__
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping) and isinstance(response.get("Error"), Mapping):
-        return _classify_client_error(response)
-    if kind in _RETRYABLE_TRANSPORT:
-        return True, DetectionError(f"Comprehend Medical connection failed ({kind})")
-    if kind in ("NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError"):
-        return False, DetectionError(
-            f"no usable AWS credentials ({kind}): set AWS_PROFILE or pass --profile, "
-            "or configure credentials (aws configure / aws sso login)"
-        )
-    if kind in ("TokenRetrievalError", "SSOTokenLoadError", "UnauthorizedSSOTokenError"):
-        return False, DetectionError(
-            f"AWS session has expired ({kind}): run `aws sso login` for the profile and retry"
-        )
-    if kind == "NoRegionError":
-        return False, DetectionError(
-            "no AWS region configured (NoRegionError): pass --region (e.g. us-east-1) "
-            "or set AWS_REGION"
-        )
-    if kind == "ProfileNotFound":
-        return False, DetectionError(
-            "AWS profile not found (ProfileNotFound): check --profile against ~/.aws/config"
-        )
-    if kind in ("EndpointConnectionError", "ConnectTimeoutError"):
-        return False, DetectionError(
-            f"cannot reach the Comprehend Medical endpoint ({kind}): check network/proxy and "
-            "that the service is offered in the chosen --region"
-        )
-    if kind == "UnknownServiceError":
-        return False, DetectionError(
-            "this botocore does not know comprehendmedical: upgrade boto3 (pip install -U boto3)"
-        )
-    if any(cls.__module__.startswith("botocore") for cls in type(exc).__mro__[:-2]):
-        return False, DetectionError(f"Comprehend Medical call failed ({kind})")
-    return False, None
+def _classify(exc: Exception, target: aws.Target) -> tuple[bool, DetectionError | None]:
+    """(retryable, error to raise) for a boto3/botocore failure; (False, None) if foreign.
+
+    Throttling, unavailability and dropped connections are retried; the wording of the final
+    error is the shared one (phiguard.aws), with Comprehend's advice.
+    """
+    if not aws.is_aws_error(exc):
+        return False, None
+    code = aws.error_code(exc)
+    retryable = code in RETRYABLE_CODES or type(exc).__name__ in _RETRYABLE_TRANSPORT
+    return retryable, aws.translate(exc, _call(target), DetectionError)
 
 
-def _classify_client_error(response: Mapping[str, Any]) -> tuple[bool, DetectionError]:
-    code = str(response["Error"].get("Code", "Unknown"))
-    meta = response.get("ResponseMetadata") or {}
-    status = meta.get("HTTPStatusCode", "?")
-    request_id = meta.get("RequestId") or "none"
-    where = f"({code}, HTTP {status}, request id {request_id})"
-    if code in RETRYABLE_CODES:
-        return True, DetectionError(
-            f"Comprehend Medical is throttling or unavailable {where}: lower concurrency or "
-            "ask for a higher DetectPHI quota (Service Quotas)"
-        )
-    if code in _CREDENTIAL_CODES:
-        return False, DetectionError(
-            f"AWS rejected the credentials {where}: they are expired or invalid; refresh them "
-            "(e.g. aws sso login, or new temporary keys) and retry"
-        )
-    if code in _ACCESS_CODES:
-        return False, DetectionError(
-            f"not authorized to call Comprehend Medical {where}: grant the IAM permission "
-            "comprehendmedical:DetectPHI to this identity"
-        )
-    if code == "TextSizeLimitExceededException":
-        return False, DetectionError(
-            f"a request exceeded DetectPHI's size limit {where}: lower max_bytes"
-        )
-    if code == "InvalidEncodingException":
-        return False, DetectionError(f"DetectPHI rejected the text encoding {where}")
-    return False, DetectionError(f"Comprehend Medical call failed {where}")
+def _call(target: aws.Target) -> aws.Call:
+    return aws.Call(
+        SERVICE,
+        "detect PHI with Comprehend Medical",
+        "comprehendmedical:DetectPHI",
+        target,
+        advice=_ADVICE,
+        throttled="lower concurrency or ask for a higher DetectPHI quota (Service Quotas)",
+    )
 
 
 def _to_span(widths: _Widths, entity: Mapping[str, Any]) -> Span | None:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from phiguard import aws
 from phiguard.detectors.base import Capabilities
 from phiguard.detectors.comprehend.detector import _to_span, _Widths
 from phiguard.detectors.comprehend.packing import Batch, pack, unpack
@@ -110,15 +111,15 @@ class AsyncComprehendDetector:
     ) -> None:
         if not role_arn:
             raise ConfigError(
-                "async mode needs the job's data access role (--data-access-role-arn)"
+                "batch jobs need the data access role Comprehend Medical assumes (role_arn)"
             )
-        self.input = S3Location.parse(s3_input, "--s3-input")
-        self.output = S3Location.parse(s3_output, "--s3-output")
+        self.input = S3Location.parse(s3_input, "the input location")
+        self.output = S3Location.parse(s3_output, "the output location")
         a, b = self.input, self.output
         if a.bucket == b.bucket and (
             a.prefix.startswith(b.prefix) or b.prefix.startswith(a.prefix)
         ):
-            raise ConfigError("--s3-input and --s3-output must not be the same or nested prefixes")
+            raise ConfigError("the input and output locations must not be the same or nested")
         self.role_arn, self.kms_key, self.max_bytes = role_arn, kms_key, max_bytes
         self.poll_seconds, self.max_wait_seconds = poll_seconds, max_wait_seconds
         self.keep_objects = keep_objects
@@ -208,14 +209,14 @@ class AsyncComprehendDetector:
                 raise DetectionError(
                     f"Comprehend Medical job {job} still {status} after "
                     f"{self.max_wait_seconds:.0f} s; nothing was released (it may still finish: "
-                    "its output is under --s3-output)"
+                    "its output is under the output location)"
                 )
             self._sleep(delay)
             delay = min(self.poll_seconds, delay * 2)
         if status in ("FAILED", "STOPPED"):
             raise DetectionError(
                 f"Comprehend Medical job {job} {status}; nothing was released (see the job in the "
-                "console: the data access role must read --s3-input and write --s3-output)"
+                "console: the data access role must read the input and write the output location)"
             )
         log.info("comprehend-async: job %s %s", job, status)
         return job
@@ -259,7 +260,7 @@ class AsyncComprehendDetector:
             {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key} if self.kms_key else {}
         )
         self._call(
-            "write a document to --s3-input",
+            "write a document to the input location",
             self._s3.put_object,
             Bucket=bucket,
             Key=key,
@@ -308,9 +309,9 @@ class AsyncComprehendDetector:
             try:
                 return fn(**params)
             except Exception as exc:
-                code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-                if code is None and type(exc).__module__.split(".")[0] != "botocore":
+                if not aws.is_aws_error(exc):
                     raise
+                code = aws.error_code(exc)
                 if code in _RETRYABLE and attempt < 8:
                     self._sleep(min(30.0, 0.5 * 2**attempt))
                     continue
@@ -328,12 +329,8 @@ def _notes(batch: Batch) -> set[int]:
 
 
 def _client(service: str, region: str | None, profile: str | None) -> Any:
-    """A boto3 client from the standard chain (AWS_ENDPOINT_URL_<SERVICE> honoured)."""
-    try:
-        import boto3
-    except ImportError:
-        raise DetectionError(
-            "the comprehend backend needs boto3: pip install 'phiguard[aws]'"
-        ) from None
-    session: Any = boto3.Session(profile_name=profile, region_name=region)
-    return session.client(service)
+    """A boto3 client from the standard chain (AWS_ENDPOINT_URL_<SERVICE> honoured); this
+    module retries throttling itself, so botocore's retries are off."""
+    label = "Comprehend Medical" if service == "comprehendmedical" else "S3"
+    target = aws.Target(region, profile)
+    return aws.client(service, target, label=label, error=DetectionError, max_attempts=1)
