@@ -26,6 +26,7 @@ from phiguard import (
 from phiguard.config import DEFAULT_TABLE
 from phiguard.detectors import BACKENDS
 from phiguard.resolve import load_terms
+from phiguard.run.limits import DEFAULT_DETECTPHI_CPS, DEFAULT_DETECTPHI_TPS
 from phiguard.vaults import STORES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -151,19 +152,18 @@ detector_options = compose(
     click.option(
         "--profile", default=None, help="AWS profile (comprehend backend, dynamodb store)."
     ),
-    click.option(
-        "--max-tps",
-        type=click.FloatRange(min=0.1),
-        default=None,
-        help="Comprehend DetectPHI requests per second (default 100, the documented default "
-        "quota; set your account's quota).",
-    ),
-    click.option(
-        "--max-cps",
-        type=click.FloatRange(min=1),
-        default=None,
-        help="Comprehend DetectPHI characters per second (default 40000, the documented "
-        "default quota; set your account's quota).",
+    *(
+        click.option(
+            flag,
+            type=click.FloatRange(min=minimum),
+            default=None,
+            help=f"Comprehend DetectPHI {what} per second (default {default:g}, the documented "
+            "default quota; set your account's quota).",
+        )
+        for flag, minimum, what, default in (
+            ("--max-tps", 0.1, "requests", DEFAULT_DETECTPHI_TPS),
+            ("--max-cps", 1.0, "characters", DEFAULT_DETECTPHI_CPS),
+        )
     ),
     click.option(
         "--comprehend-mode",
