@@ -4,6 +4,7 @@ output bucket, mappings in dynalite; failures listed, never released; fail close
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -139,3 +140,27 @@ def test_an_unreadable_object_is_one_clear_error(
     ) as err:
         aws_lambda.s3_batch(s3_event(inbox, "incoming/Salazar.jsonl"), Context())
     assert "Salazar" not in str(err.value)
+
+
+def test_consistent_tokens_in_a_batch(
+    lambda_env: LambdaEnv, buckets: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PHIGUARD_CONSISTENT: the same name gets the same token in every record (no run journal:
+    such rows are shared by notes, so a run never deletes them)."""
+    inbox, outbox = buckets
+    monkeypatch.setenv("PHIGUARD_CONSISTENT", "true")
+    environment.reset()
+    rows = [
+        json.dumps({"text": t}) + "\n" for t in ("Carlos Salazar came in.", "Call Carlos Salazar.")
+    ]
+    lambda_env.s3.put_object(Bucket=inbox, Key="incoming/c.jsonl", Body="".join(rows).encode())
+    aws_lambda.s3_batch(s3_event(inbox, "incoming/c.jsonl"), Context())
+    out = _get(lambda_env, outbox, "deidentified/c.jsonl").decode()
+    first, second = (json.loads(line)["text"] for line in out.splitlines())
+    tokens = [set(re.findall(r"[0-9a-f]{64}", t)) for t in (first, second)]
+    assert tokens[0] and tokens[0] <= tokens[1]  # "Carlos Salazar": one token in both
+    environment.reset()
+    monkeypatch.delenv("PHIGUARD_CONSISTENT")
+    assert aws_lambda.reidentify_entities({"body": {"message": second}}, Context()) == (
+        "Call Carlos Salazar."
+    )

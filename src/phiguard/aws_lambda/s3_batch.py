@@ -170,8 +170,10 @@ def deidentify_object(s3: Any, bucket: str, key: str, settings: Settings) -> Obj
     report.records = sum(1 for _ in records(inputs, Mode.JSONL, settings.field, settings.id_field))
     d = pipeline(Role.WRITE)
     assert d.vault is not None
-    sweep(d.vault, home=settings.home)
-    journal = Journal.start(d.vault, streaming=False, home=settings.home)
+    journal = None
+    if d.pseudonymizer is None:  # consistent tokens are shared by notes: never deleted by a run
+        sweep(d.vault, home=settings.home)
+        journal = Journal.start(d.vault, streaming=False, home=settings.home)
 
     def items() -> Iterator[Item]:
         for rec in records(inputs, Mode.JSONL, settings.field, settings.id_field):
