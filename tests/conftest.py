@@ -27,6 +27,7 @@ from botocore.stub import Stubber  # noqa: E402
 
 from support import data  # noqa: E402
 from support.dynamodb_server import dynamodb_endpoint, fake_aws_env  # noqa: E402, F401
+from support.lambda_world import lambda_env, lambda_tables, moto_endpoint  # noqa: E402, F401
 
 REPO = data.REPO
 SHARED = data.shared_dir()

@@ -28,6 +28,7 @@ from phiguard import (
 )
 from phiguard.logs import configure_logging
 from phiguard.run.job import estimate_cost
+from phiguard.run.limits import Quota
 from phiguard_cli import options
 from phiguard_cli.hints import error_line
 from phiguard_cli.options import (
@@ -43,7 +44,8 @@ dry_run_option = click.option(
     "--dry-run",
     is_flag=True,
     help="Comprehend: print the DetectPHI requests and billed units this run would take, "
-    "with and without packing; send nothing.",
+    "with and without packing, and the least time it can take at --max-tps/--max-cps; send "
+    "nothing.",
 )
 
 
@@ -110,14 +112,26 @@ def _run(opts: dict[str, Any], command: Command, vault: str | None = None) -> No
 def _dry_run(opts: dict[str, Any]) -> None:
     """Print what a Comprehend Medical run over these inputs would cost; call nothing."""
     est = estimate_cost(options.job_spec(opts, Command.DETECT))
+    quota = Quota.of(opts.get("max_tps"), opts.get("max_cps"))
     click.echo(
         f"{est.notes} note(s), {est.characters} characters\n"
         f"one request per note: {est.requests_unpacked} DetectPHI request(s), "
         f"{est.units_unpacked} billed unit(s)\n"
         f"packed (default):     {est.requests_packed} DetectPHI request(s), "
         f"{est.units_packed} billed unit(s) "
-        f"({est.request_reduction:.1f}x fewer requests, {est.unit_reduction:.2f}x fewer units)"
+        f"({est.request_reduction:.1f}x fewer requests, {est.unit_reduction:.2f}x fewer units)\n"
+        f"minimum time at {quota.tps:g} requests/s and {quota.cps:g} characters/s: "
+        f"{_duration(quota.min_seconds(est.requests_unpacked, est.sent_unpacked))} one request "
+        f"per note, {_duration(quota.min_seconds(est.requests_packed, est.sent_packed))} packed"
     )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import click
@@ -25,6 +26,7 @@ from phiguard import (
 from phiguard.config import DEFAULT_TABLE
 from phiguard.detectors import BACKENDS
 from phiguard.resolve import load_terms
+from phiguard.run.limits import DEFAULT_DETECTPHI_CPS, DEFAULT_DETECTPHI_TPS
 from phiguard.vaults import STORES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -107,7 +109,12 @@ workers_option = click.option(
 )
 
 detector_options = compose(
-    click.option("--backend", type=click.Choice(BACKENDS), default="local", show_default=True),
+    click.option(
+        "--backend",
+        type=click.Choice([b for b in BACKENDS if b != "comprehend-async"]),
+        default="local",
+        show_default=True,
+    ),
     click.option(
         "--model",
         default=None,
@@ -145,14 +152,46 @@ detector_options = compose(
     click.option(
         "--profile", default=None, help="AWS profile (comprehend backend, dynamodb store)."
     ),
+    *(
+        click.option(
+            flag,
+            type=click.FloatRange(min=minimum),
+            default=None,
+            help=f"Comprehend DetectPHI {what} per second (default {default:g}, the documented "
+            "default quota; set your account's quota).",
+        )
+        for flag, minimum, what, default in (
+            ("--max-tps", 0.1, "requests", DEFAULT_DETECTPHI_TPS),
+            ("--max-cps", 1.0, "characters", DEFAULT_DETECTPHI_CPS),
+        )
+    ),
     click.option(
-        "--max-tps",
-        type=click.FloatRange(min=0.1),
+        "--comprehend-mode",
+        type=click.Choice(["sync", "async"]),
+        default="sync",
+        show_default=True,
+        help="comprehend: DetectPHI per request (sync), or Comprehend Medical batch jobs over "
+        "S3 for large corpora (async; needs --s3-input, --s3-output, --data-access-role-arn).",
+    ),
+    click.option("--s3-input", default=None, help="async: s3://bucket/prefix/ for the job inputs."),
+    click.option(
+        "--s3-output", default=None, help="async: s3://bucket/prefix/ for the job outputs."
+    ),
+    click.option(
+        "--data-access-role-arn",
         default=None,
-        help="Comprehend DetectPHI requests per second (default 100, the documented default "
-        "quota; set your account's quota).",
+        help="async: the IAM role Comprehend Medical assumes to read --s3-input and write "
+        "--s3-output.",
+    ),
+    click.option(
+        "--s3-kms-key",
+        default=None,
+        help="async: KMS key for the job's inputs and outputs in S3 (default: the buckets' own).",
     ),
 )
+
+#: async mode: notes per Comprehend Medical job (one job per group; --workers jobs at a time).
+ASYNC_NOTES_PER_JOB = 5000
 
 vault_options = compose(
     click.option("--store", type=click.Choice(STORES), default="sqlite", show_default=True),
@@ -199,10 +238,15 @@ def config(opts: dict[str, Any]) -> Config:
         deny=tuple(load_terms(opts["deny_list"])) if opts.get("deny_list") else (),
     )
     backend = opts.get("backend") or "local"
+    asynchronous = opts.get("comprehend_mode") == "async"
+    if asynchronous and backend != "comprehend":
+        raise ConfigError("--comprehend-mode async needs --backend comprehend")
     if backend == "local":
         detector = DetectorConfig.of(
             backend, model=opts.get("model"), age_policy=opts.get("age_policy")
         )
+    elif asynchronous:
+        detector = _async_detector(opts)
     else:
         detector = DetectorConfig.of(
             backend, region=opts.get("region"), profile=opts.get("profile")
@@ -220,8 +264,36 @@ def config(opts: dict[str, Any]) -> Config:
         kms_key_id=opts.get("kms_key_id"),
         consistent=bool(opts.get("consistent")),
     )
-    run = RunOptions(workers=int(opts.get("workers") or 1), max_tps=opts.get("max_tps"))
+    workers = int(opts.get("workers") or 1)
+    run = RunOptions(workers=workers, max_tps=opts.get("max_tps"), max_cps=opts.get("max_cps"))
+    if asynchronous:  # a job per group of notes, --workers jobs at a time
+        run = replace(
+            run, chunk_size=ASYNC_NOTES_PER_JOB, max_in_flight=ASYNC_NOTES_PER_JOB * workers
+        )
     return Config(detector, resolver, store, keys, run)
+
+
+def _async_detector(opts: dict[str, Any]) -> DetectorConfig:
+    missing = [
+        flag
+        for flag, key in (
+            ("--s3-input", "s3_input"),
+            ("--s3-output", "s3_output"),
+            ("--data-access-role-arn", "data_access_role_arn"),
+        )
+        if not opts.get(key)
+    ]
+    if missing:
+        raise ConfigError(f"--comprehend-mode async needs {', '.join(missing)}")
+    return DetectorConfig.of(
+        "comprehend-async",
+        s3_input=opts["s3_input"],
+        s3_output=opts["s3_output"],
+        role_arn=opts["data_access_role_arn"],
+        kms_key=opts.get("s3_kms_key"),
+        region=opts.get("region"),
+        profile=opts.get("profile"),
+    )
 
 
 def job_spec(opts: dict[str, Any], command: Command) -> JobSpec:

@@ -65,9 +65,10 @@ class RunOptions:
     `workers`: detection processes for a CPU-bound detector, concurrent requests for an
     I/O-bound one. `chunk_size`: records per worker task. `max_in_flight` and
     `max_in_flight_chars`: records (and characters) read ahead of the consumer, the memory bound.
-    `max_tps`: service requests per second (Comprehend). `vault_batch` and `max_delay`: records per
-    vault write and the longest a finished record waits for its group. `mp_context`:
-    multiprocessing start method (default fork on POSIX).
+    `max_tps` and `max_cps`: service requests and characters per second (Comprehend DetectPHI;
+    None is the default quota, 100 and 40,000, see phiguard.run.limits). `vault_batch` and
+    `max_delay`: records per vault write and the longest a finished record waits for its group.
+    `mp_context`: multiprocessing start method (default fork on POSIX).
     """
 
     workers: int = 1
@@ -75,6 +76,7 @@ class RunOptions:
     max_in_flight: int = 256
     max_in_flight_chars: int = 64_000_000
     max_tps: float | None = None
+    max_cps: float | None = None
     vault_batch: int = 64
     max_delay: float = 1.0
     mp_context: str | None = None
@@ -86,6 +88,8 @@ class RunOptions:
             raise ConfigError("vault_batch must be at least 1")
         if self.max_tps is not None and self.max_tps <= 0:
             raise ConfigError(f"max_tps must be positive, got {self.max_tps}")
+        if self.max_cps is not None and self.max_cps <= 0:
+            raise ConfigError(f"max_cps must be positive, got {self.max_cps}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,7 @@ import pytest
 
 from phiguard import Deidentifier, Sealer, VaultError
 from phiguard.detectors import Capabilities
-from phiguard.errors import ConfigError
 from phiguard.keys.files import generate_key
-from phiguard.run.limits import TokenBucket
 from phiguard.run.records import BatchInput, Item
 from phiguard.vaults.base import VaultRecord
 from phiguard.vaults.memory import MemoryVault
@@ -81,23 +79,6 @@ def test_items_and_contexts_and_empty_texts(deid: Deidentifier) -> None:
     assert out[0].context == {"row": 1} and out[1].unwrap().text == ""
     spans = [r.unwrap() for r in deid.detect_many(["Alice and Bob", ""])]
     assert [len(s) for s in spans] == [2, 0]
-
-
-def test_token_bucket_paces_requests() -> None:
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(s: float) -> None:
-        slept.append(s)
-        now[0] += s
-
-    bucket = TokenBucket(10, burst=5, clock=lambda: now[0], sleep=sleep)
-    for _ in range(25):
-        bucket.acquire()
-    # 5 free from the burst, then 20 more at 10/s: 2 seconds
-    assert now[0] == pytest.approx(2.0)
-    with pytest.raises(ConfigError):
-        TokenBucket(0)
 
 
 def test_io_bound_backend_runs_in_threads_in_order() -> None:

@@ -13,6 +13,7 @@ from phiguard.errors import ConfigError
 REGISTRY: dict[str, str] = {
     "local": "phiguard.detectors.local.detector:LocalDetector",
     "comprehend": "phiguard.detectors.comprehend.detector:ComprehendDetector",
+    "comprehend-async": "phiguard.detectors.comprehend.jobs:AsyncComprehendDetector",
 }
 BACKENDS = tuple(REGISTRY)
 

@@ -44,6 +44,21 @@ class Detector(Protocol):
     def detect_many(self, texts: Sequence[str]) -> list[list[Span]]: ...
 
 
+class RequestLimiter(Protocol):
+    """Called by a metered detector before each service request it sends (retries included);
+    blocks until the request fits the quota, or raises to stop (e.g. a Lambda deadline)."""
+
+    def acquire(self, requests: float = 1.0, chars: float = 0.0) -> None: ...
+
+
+@runtime_checkable
+class Metered(Protocol):
+    """A detector whose service requests count against per-second quotas: it asks `limiter`
+    (if set) before each one. The run attaches one shared limiter (phiguard.run.limits)."""
+
+    limiter: RequestLimiter | None
+
+
 class BaseDetector:
     """Defaults for detectors that only implement `detect` (tests, custom rules)."""
 

@@ -5,14 +5,13 @@
 - **Detection scales with cores.** A CPU-bound detector runs in worker processes, each building
   its own detector once (in the pool initializer) from a small picklable `Stage`; the model
   itself is never pickled. An I/O-bound detector (a service) runs in threads sharing one client
-  and one rate limit.
+  and, if it is metered, one limiter on requests/s and characters/s (`phiguard.run.limits`).
 - **A bad note fails alone.** `detect_many` is used when the detector batches well; if the batch
   fails, its texts are retried one by one, so one record's failure never fails its neighbours.
 """
 
 from __future__ import annotations
 
-import math
 import multiprocessing as mp
 import os
 import pickle
@@ -27,7 +26,7 @@ from phiguard.config import DetectorConfig, RunOptions
 from phiguard.detectors import Detector, get_detector
 from phiguard.errors import ConfigError, DetectionError, Failure
 from phiguard.resolve import Resolver
-from phiguard.run.limits import DEFAULT_DETECTPHI_TPS, TokenBucket
+from phiguard.run.limits import Quota, meter
 from phiguard.run.records import Item
 from phiguard.spans import Span
 
@@ -58,28 +57,13 @@ class Detected:
     error: Failure | None
 
 
-def _requests(detector: Detector, texts: Sequence[str]) -> float:
-    """Estimated service requests for `texts` (one per request-sized chunk), for rate limits."""
-    limit = detector.capabilities.max_request_bytes or 20_000
-    return float(
-        sum(max(1, math.ceil(len(t.encode("utf-8", "surrogatepass")) / limit)) for t in texts)
-    )
-
-
-def detect_texts(
-    detector: Detector,
-    resolver: Resolver,
-    texts: Sequence[str],
-    limiter: TokenBucket | None = None,
-) -> list[_Outcome]:
+def detect_texts(detector: Detector, resolver: Resolver, texts: Sequence[str]) -> list[_Outcome]:
     """Resolved spans or a failure, per text."""
     out: list[_Outcome] = [((), None)] * len(texts)
     todo = [i for i, t in enumerate(texts) if t]
     if detector.capabilities.batching and len(todo) > 1:
         try:
             batch = [texts[i] for i in todo]
-            if limiter is not None:
-                limiter.acquire(max(1.0, _requests(detector, ["".join(batch)])))
             found = detector.detect_many(batch)
             if len(found) != len(batch):
                 raise DetectionError("detect_many returned a wrong number of results")
@@ -90,8 +74,6 @@ def detect_texts(
             pass  # retried one by one below, so the failing note is the only one to fail
     for i in todo:
         try:
-            if limiter is not None:
-                limiter.acquire(_requests(detector, [texts[i]]))
             out[i] = (tuple(resolver(texts[i], detector.detect(texts[i]))), None)
         except Exception as exc:
             out[i] = (None, Failure.of(exc))
@@ -148,11 +130,12 @@ def detected(
     # Threads share one client, processes one task queue: smaller chunks keep all busy.
     chunk = max(1, min(run.chunk_size, run.max_in_flight // run.workers))
     if detector.capabilities.io_bound:
-        limiter = TokenBucket(run.max_tps or DEFAULT_DETECTPHI_TPS)
+        # A metered service detector asks one shared limiter before every request it sends.
+        meter(detector, Quota.of(run.max_tps, run.max_cps))
         executor = ThreadPoolExecutor(run.workers, thread_name_prefix="phiguard-detect")
 
         def work(texts: list[str]) -> list[_Outcome]:
-            return detect_texts(detector, resolver, texts, limiter)
+            return detect_texts(detector, resolver, texts)
 
     else:
         try:

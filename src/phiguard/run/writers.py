@@ -107,16 +107,23 @@ class RecordWriter:
             outputs.for_source(src).write(_encode(raw))
 
     def write(self, record: Record, value: Rendered) -> None:
-        assert record.raw is not None
-        raw = record.raw
-        if record.value_span is not None and record.text:
-            a, b = record.value_span
-            new = render_json(value.text, raw) if self.jsonl else render_cell(value.text, raw[a:b])
-            raw = raw[:a] + new + raw[b:]
+        raw = splice(record, value.text, jsonl=self.jsonl)
         self.outputs.for_source(record.source).write(_encode(raw))
 
     def end(self) -> None:
         pass
+
+
+def splice(record: Record, text: str, *, jsonl: bool) -> str:
+    """The record's own line or row with its note field replaced by `text`, every other byte
+    as it was."""
+    assert record.raw is not None
+    raw = record.raw
+    if record.value_span is not None and record.text:
+        a, b = record.value_span
+        new = render_json(text, raw) if jsonl else render_cell(text, raw[a:b])
+        raw = raw[:a] + new + raw[b:]
+    return raw
 
 
 def render_json(value: str, line: str) -> str:

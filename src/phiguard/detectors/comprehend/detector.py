@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import Any
 
 from phiguard import aws
-from phiguard.detectors.base import Capabilities
+from phiguard.detectors.base import Capabilities, RequestLimiter
 from phiguard.detectors.chunking import chunk_text, utf8_len
 from phiguard.errors import DetectionError
 from phiguard.spans import PhiType, Span
@@ -94,6 +94,8 @@ class ComprehendDetector:
         self.max_bytes = max_bytes
         self.capabilities = Capabilities(batching=True, max_request_bytes=max_bytes, io_bound=True)
         self.max_attempts = max_attempts
+        #: Asked before every DetectPHI request (phiguard.run.limits attaches the run's quota).
+        self.limiter: RequestLimiter | None = None
         self.base_delay = base_delay
         self.max_delay = max_delay
         self._sleep = sleep
@@ -168,6 +170,8 @@ class ComprehendDetector:
     def _call(self, text: str) -> Mapping[str, Any]:
         """One DetectPHI call, retried with capped exponential backoff and full jitter."""
         for attempt in range(1, self.max_attempts + 1):
+            if self.limiter is not None:
+                self.limiter.acquire(1.0, float(len(text)))
             try:
                 response: Mapping[str, Any] = self._client.detect_phi(Text=text)
                 return response

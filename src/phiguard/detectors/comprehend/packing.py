@@ -67,7 +67,10 @@ class Batch:
 
 @dataclass(frozen=True, slots=True)
 class CostEstimate:
-    """Requests and billed units for a corpus, sent one request per chunk vs packed."""
+    """Requests and billed units for a corpus, sent one request per chunk vs packed.
+
+    `sent_unpacked`/`sent_packed` are the characters the requests carry (blank pieces skipped,
+    separators included): what the characters-per-second quota counts."""
 
     notes: int
     characters: int
@@ -75,6 +78,8 @@ class CostEstimate:
     units_unpacked: int
     requests_packed: int
     units_packed: int
+    sent_unpacked: int = 0
+    sent_packed: int = 0
 
     @property
     def request_reduction(self) -> float:
@@ -174,10 +179,11 @@ def estimate_cost(
     chunk, blank chunks skipped. Characters are counted as code points (the service's
     own offsets count code points).
     """
-    requests = units = 0
+    requests = units = sent = 0
     for _, _, chunk in _pieces(texts, max_bytes):
         requests += 1
         units += billed_units(len(chunk))
+        sent += len(chunk)
     batches = pack(texts, max_bytes, separator)
     return CostEstimate(
         notes=len(texts),
@@ -186,6 +192,8 @@ def estimate_cost(
         units_unpacked=units,
         requests_packed=len(batches),
         units_packed=sum(billed_units(len(b.text)) for b in batches),
+        sent_unpacked=sent,
+        sent_packed=sum(len(b.text) for b in batches),
     )
 
 
