@@ -49,12 +49,12 @@ class ClinicalRecognizers:
 
     def _labelled_age_mentions(self, text: str, found: list[Span], ages: list[Span]) -> list[Span]:
         """Free-text ages equal to a labelled "Age:" field value are masked like the field."""
-        values = {text[s.start : s.end] for s in found if s.source == "local:field-age"}
+        values = {text[s.start : s.end] for s in found if s.source == "local:fields.age"}
         if not values:
             return []
         have = {(s.start, s.end) for s in ages}
         return [
-            Span(s.start, s.end, PhiType.AGE.value, 0.6, "local:field-age")
+            Span(s.start, s.end, PhiType.AGE.value, 0.6, "local:fields.age")
             for s in find_ages(text, "all")
             if text[s.start : s.end] in values and (s.start, s.end) not in have
         ]

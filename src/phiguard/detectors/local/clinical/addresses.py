@@ -85,12 +85,14 @@ def find_addresses(text: str, lex: Lexicon, upper: bool = False) -> list[Span]:
         tail = _IN_TOWN.search(m.group())  # "... St. in Quillby": the "in" is no PHI
         if tail:
             out.append(
-                span(m.start() + tail.start(1), m.end(), PhiType.ADDRESS, STRONG, "address-street")
+                span(
+                    m.start() + tail.start(1), m.end(), PhiType.ADDRESS, STRONG, "addresses.street"
+                )
             )
         end = m.start() + tail.start() if tail else m.end()
-        out.append(span(m.start(), end, PhiType.ADDRESS, STRONG, "address-street"))
+        out.append(span(m.start(), end, PhiType.ADDRESS, STRONG, "addresses.street"))
     for m in _LIVES_STREET.finditer(text):  # "lives at 27 larkspur lane": any case
-        out.append(span(m.start(1), m.end(1), PhiType.ADDRESS, GOOD, "address-street"))
+        out.append(span(m.start(1), m.end(1), PhiType.ADDRESS, GOOD, "addresses.street"))
     for m in _TOWN_STATE.finditer(text):
         code = text[m.end() - 2 : m.end()]
         start = m.start(1)
@@ -113,7 +115,7 @@ def find_addresses(text: str, lex: Lexicon, upper: bool = False) -> list[Span]:
             continue  # "Smith, NY" could be a name and a credential-like code
         if code in _AMBIGUOUS_STATES and not cued:
             continue
-        out.append(span(start, m.end(1), PhiType.LOCATION, FAIR, "address-town-state"))
+        out.append(span(start, m.end(1), PhiType.LOCATION, FAIR, "addresses.town-state"))
     for m in _CITY_STATE_ZIP.finditer(text):
-        out.append(span(m.start(), m.end(), PhiType.ADDRESS, GOOD, "address-city-zip"))
+        out.append(span(m.start(), m.end(), PhiType.ADDRESS, GOOD, "addresses.city-zip"))
     return out

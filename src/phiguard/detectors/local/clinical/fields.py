@@ -82,7 +82,7 @@ def _names(text: str, start: int, end: int) -> list[Span]:
                 if e <= s:
                     break
             if e > s:
-                out.append(span(s, e, PhiType.NAME, STRONG, "field-name"))
+                out.append(span(s, e, PhiType.NAME, STRONG, "fields.name"))
     return out
 
 
@@ -102,10 +102,10 @@ def find_fields(text: str) -> list[Span]:
         elif kind is PhiType.AGE:
             a = _AGE_VALUE.search(value)
             if a:  # a labelled demographic Age field: see docs/accuracy.md, "Age policy"
-                out.append(span(s + a.start(), s + a.end(), PhiType.AGE, FAIR, "field-age"))
+                out.append(span(s + a.start(), s + a.end(), PhiType.AGE, FAIR, "fields.age"))
         elif kind in (PhiType.ID, PhiType.PHONE_OR_FAX, PhiType.DATE):
             if any(c.isdigit() for c in value):
-                out.append(span(s, e, kind, STRONG, f"field-{kind.value.lower()}"))
+                out.append(span(s, e, kind, STRONG, f"fields.{kind.value.lower()}"))
         else:
-            out.append(span(s, e, kind, STRONG, f"field-{kind.value.lower()}"))
+            out.append(span(s, e, kind, STRONG, f"fields.{kind.value.lower()}"))
     return out

@@ -9,124 +9,72 @@ from __future__ import annotations
 
 import re
 
-from phiguard.detectors.local.clinical.common import FAIR, FUNCTION_WORDS, GOOD, span, words
+from phiguard.detectors.local.clinical.common import FAIR, FUNCTION_WORDS, GOOD, span
 from phiguard.detectors.local.clinical.lexicon import Lexicon
 from phiguard.detectors.local.clinical.tokens import Note, Token
+from phiguard.detectors.local.clinical.vocab import vocab
 from phiguard.spans import PhiType, Span
+
+VOCAB = vocab("locations")
 
 # Facility nouns: the words before them name the facility. Multi-word designators such as
 # "Medical Center" are part of the proper name and kept in the span; bare nouns are not.
-_HEADS = words(
-    """hospital hosp hospitals clinic rehab house campus infirmary memorial institute center
-    centre ctr manor nh snf ltac ltach vamc va vah er ew hospiatal hosptial hospitol hopsital"""
-)
+_HEADS = VOCAB["heads"]
 # Words that join the facility noun after them: "Medical Center", "Heart Center", "Med Ctr".
-_DESIGNATORS = words("medical med heart health cancer rehab rehabilitation")
+_DESIGNATORS = VOCAB["designators"]
 _KEEP_DESIGNATORS = frozenset({"medical", "med"})
 # Nouns for where people live that are not place names: "lives alone in elderly housing".
-_HOUSING = words(
-    """house home apartment apt shelter facility nursing assisted elderly senior group area
-    town city county building housing condo community retirement trailer hotel motel care"""
-)
-_ROLE_CUES = words("surgeon doctor physician team nurse coordinator cardiologist md")
-_KEEP_HEADS = words("memorial institute center centre ctr medical med manor va vamc vah")
+_HOUSING = VOCAB["housing"]
+_ROLE_CUES = VOCAB["role-cues"]
+_KEEP_HEADS = VOCAB["keep-heads"]
 # First words of multi-word place names: "North Bradyport", "Port Kristin", "New Craig".
-_PLACE_PREFIX = words(
-    "north south east west new port fort ft lake mount mt san santa los las el la glen point cape"
-)
+_PLACE_PREFIX = VOCAB["place-prefix"]
 # Heads after which a person's or town's name is the facility's name ("HURLEY HOUSE")...
-_NAMED_HEADS = words(
-    "hospital hosp memorial manor rehab nh house campus hospiatal hosptial hospitol hopsital"
-)
+_NAMED_HEADS = VOCAB["named-heads"]
 # ...unless the head is used as a plain noun: "long hospital stay", "hospital course".
-_HEAD_AS_NOUN = words("stay stays course admission admissions bed beds policy visit room days")
-_DRUG_FORM = words("oral tablet tablets tab tabs capsule capsules cap caps mg po dose")
-_ROOMS = words("room rm bed unit floor pod bay level area side")
+_HEAD_AS_NOUN = VOCAB["head-as-noun"]
+_DRUG_FORM = VOCAB["drug-form"]
+_ROOMS = VOCAB["rooms"]
 _CENTER = frozenset({"center", "centre", "ctr"})
-_CUE_VERBS = words(
-    """transfer transferred transfered transfering transferring trans tx tx'd txd txr xfer sent
-    admitted adm readmitted came come comes went go goes going return returned returning
-    discharged d/c'd dc'd accepted excepted medflight medflighted flown flew fly flying arrived
-    arrives presented recieved received referred screened followed lives living live lived
-    resides resident works worked working retired moved visiting vacation taken brought
-    transported transport seen meeting meet met surgery transplant transplanted operation
-    operated treated hospitalized hospitalised evaluated"""
-)
+_CUE_VERBS = VOCAB["cue-verbs"]
 _PREPS = frozenset({"to", "from", "at", "in", "into", "@", "on"})
 # "daughter flying in from X", "friend here from X": family and travel words cue "from"
-_FROM_CUES = words(
-    """daughter daughters daugher dtr dtrs son sons family wife husband sister brother friend
-    friends mother father niece nephew cousin relatives flying fly arrive arriving arrived drove
-    driving visiting visit here moved"""
-)
+_FROM_CUES = VOCAB["from-cues"]
 # Generic words inside place names: "Ocean City", "Myrtle Beach", "Glen Burnie Heights".
-_PLACE_WORDS = words(
-    """city town county beach springs falls heights park valley hills village harbor port ocean
-    lake river mount point island bay creek grove ridge"""
-)
+_PLACE_WORDS = VOCAB["place-words"]
 _CUE_PREPS = _PREPS - {"on"}
 # Where family come from that names no place: "son here from work".
-_ERRANDS = words(
-    """work job lunch dinner breakfast vacation trip holiday abroad overseas upstairs downstairs
-    outside inside cafeteria parking chapel airport station gym"""
-)
-_FAMILY = words("daughter daughters daugher dtr dtrs son sons family wife husband sister brother")
+_ERRANDS = VOCAB["errands"]
+_FAMILY = VOCAB["family"]
 # "seen by X nurse", "screened by X hospice": X names the agency or facility
-_BY_CUES = words("seen screened evaluated assessed accepted followed visited")
-_AGENCY_STAFF = words("nurse nurses hospice agency vna liaison staff")
+_BY_CUES = VOCAB["by-cues"]
+_AGENCY_STAFF = VOCAB["agency-staff"]
 _RESIDENCE = frozenset(
     {"lives", "living", "live", "lived", "resides", "home", "moved", "visiting", "born"}
 )
 _ACRONYM = re.compile(r"^(?:[A-Z]{0,3}H|[A-Z]{1,4}MC)$")
-_ACRONYM_NOT = words(
-    """osh nh ph tsh fsh lh adh acth pth hh bh dh fh sh ah oh uh eh ch th wh rh mch gh4 snh bph
-    aih mh ich sah dh pph ugh ith"""
-)
-_ACRONYM_AFTER = words("ed er ew cath icu micu ccu sicu lab cx hospital hosp")
+_ACRONYM_NOT = VOCAB["acronym-not"]
+_ACRONYM_AFTER = VOCAB["acronym-after"]
 _NEXT_WORD = re.compile(r"[ \t]+([A-Za-z]+)")
-_AFTER_UNIT = words(
-    """when today tonight tomorrow this in on at once after if or and step cv for with w from
-    to until via west east north south"""
-)
-_TRANSFER_WORDS = words("transfer transferred transfered xfer xferred")
+_AFTER_UNIT = VOCAB["after-unit"]
+_TRANSFER_WORDS = VOCAB["transfer-words"]
 # Words before a lone number that are not ward names: "on day 2", "grade 3", "to level 4".
-_NOT_WARD = words(
-    """day days week weeks hour hours hr hrs min minute minutes grade stage level type class step
-    phase times page line lines liter liters room bed pod floor unit units side bay x score
-    number no dose doses point points cycle cycles round rounds gen generation degree parts
-    january february march april may june july august september october november december
-    monday tuesday wednesday thursday friday saturday sunday"""
-)
+_NOT_WARD = VOCAB["not-ward"]
 # After the number of a ward the note was moved to: "MOVED TO OSWALDO 6 ADVANCE DIET".
-_AFTER_NUMBER_NOT_WARD = words(
-    """mg mcg g gm kg l lpm ml cc u units unit times x hrs hr hours days minutes min pm am mm cm
-    liters liter tabs puffs amps doses %"""
-)
+_AFTER_NUMBER_NOT_WARD = VOCAB["after-number-not-ward"]
 # Places where people do things: "owns a farm in X", "the parish in X".
-_PLACE_NOUNS = words(
-    """church bakery store shop restaurant business school college farm office company
-    factory mill plant parish synagogue temple mosque"""
-)
+_PLACE_NOUNS = VOCAB["place-nouns"]
 # Words before "medical center" that say which one, not its name: "prior medical center".
-_NOT_FACILITY_NAME = words(
-    """prior previous outside local another other nearby same different new old area closest
-    nearest home their his her your our"""
-)
-_TWO_WORD_STATES = frozenset(
-    tuple(x.split("_"))
-    for x in words(
-        """north_carolina south_carolina north_dakota south_dakota new_york new_jersey
-        new_mexico new_hampshire west_virginia rhode_island"""
-    )
-)
-_BEING_AT = words("is was are were staying stays stayed remains")
-_UNITS = words("micu sicu ccu csru ticu nicu picu cvicu ccu icu msicu ficu")
+_NOT_FACILITY_NAME = VOCAB["not-facility-name"]
+_TWO_WORD_STATES = frozenset(tuple(x.split("_")) for x in VOCAB["two-word-states"])
+_BEING_AT = VOCAB["being-at"]
+_UNITS = VOCAB["units"]
 _GAP_OK = re.compile(r"^[ \t]*$|^\.[ \t]*$|^-$")
 # "lives in XX": a town abbreviation, unless it names a kind of housing or a state
-_LIVES_IN = words("lives living live lived resides alone")
-_HOUSING_ACRONYMS = words("snf alf nh ltc ltac ltach ilf sro gh afc rh ch ccrc sh vna")
+_LIVES_IN = VOCAB["lives-in"]
+_HOUSING_ACRONYMS = VOCAB["housing-acronyms"]
 # After the place a pair of name words was moved to: "WENT TO X Y WITH FEVER"
-_AFTER_PAIR = words("with for on and by at in via w today yesterday")
+_AFTER_PAIR = VOCAB["after-pair"]
 # "7/23 AT X": a month/day date (not a blood pressure such as "110/70") before "at"
 _DATE_AT = re.compile(
     r"(?<![\d/.])(?:1[0-2]|0?[1-9])/(?:[12]\d|3[01]|0?[1-9])(?:/\d{2,4})?[ \t]+(?:at|@)[ \t]+$",
@@ -526,11 +474,15 @@ class LocationRules:
                         if toks[k].low in _KEEP_HEADS | _KEEP_DESIGNATORS
                     ]
                     end = toks[keep[-1]].end if keep else toks[i0 - 1].end
-                    out.append(span(toks[j].start, end, PhiType.LOCATION, GOOD, "loc-facility"))
+                    out.append(
+                        span(toks[j].start, end, PhiType.LOCATION, GOOD, "locations.facility")
+                    )
             # 1b. well-known multi-word hospital names and "St. Brigid" after a preposition
             if i + 1 < n and (low, toks[i + 1].low) in self.lex.facility_names:
                 k = i + 2 if toks[i + 1].low not in _HEADS else i + 1
-                out.append(span(tok.start, toks[k - 1].end, PhiType.LOCATION, GOOD, "loc-facility"))
+                out.append(
+                    span(tok.start, toks[k - 1].end, PhiType.LOCATION, GOOD, "locations.facility")
+                )
             head_soon = any(t.low in _HEADS for t in toks[i + 1 : i + 6])
             before_st = toks[i - 1].low if i > 0 else ""
             if low in ("st", "saint") and (
@@ -556,13 +508,17 @@ class LocationRules:
                         )
                     )
                 ):
-                    out.append(span(tok.start, toks[k].end, PhiType.LOCATION, GOOD, "loc-saint"))
+                    out.append(
+                        span(tok.start, toks[k].end, PhiType.LOCATION, GOOD, "locations.saint")
+                    )
             # 2. hospital-style acronyms: "to SJH", "SJH cath lab", "VAMC"
             if _is_acronym(tok, self.lex) and (tok.text.isupper() or note.lower):
                 before = toks[i - 1].low if i else ""
                 after = toks[i + 1].low if i + 1 < n else ""
                 if before in _PREPS or before in {"by", "of"} or after in _ACRONYM_AFTER:
-                    out.append(span(tok.start, tok.end, PhiType.LOCATION, GOOD, "loc-acronym"))
+                    out.append(
+                        span(tok.start, tok.end, PhiType.LOCATION, GOOD, "locations.acronym")
+                    )
             # 3. object of a transfer/residence cue, or a unit name with a number
             if low in _PREPS and i + 1 < n:
                 j = i + 1
@@ -607,7 +563,9 @@ class LocationRules:
                             or self.lex.is_name_word(follow.low)
                         )
                     ):
-                        out.append(span(cand.start, follow.end, PhiType.LOCATION, FAIR, "loc-cue"))
+                        out.append(
+                            span(cand.start, follow.end, PhiType.LOCATION, FAIR, "locations.cue")
+                        )
                         continue
                 if (
                     cand.low in _PLACE_PREFIX
@@ -631,7 +589,13 @@ class LocationRules:
                     ):
                         end = self._extend(note, j + 1, limit=3, loose=True)
                         out.append(
-                            span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-cue")
+                            span(
+                                cand.start,
+                                toks[end - 1].end,
+                                PhiType.LOCATION,
+                                FAIR,
+                                "locations.cue",
+                            )
                         )
                         continue
                 if (
@@ -654,7 +618,13 @@ class LocationRules:
                     if end == j + 1 and end < n and self._town_tail(note, cand, toks[end]):
                         end += 1  # "lives in quillby hill,": a two-word town
                     out.append(
-                        span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-residence")
+                        span(
+                            cand.start,
+                            toks[end - 1].end,
+                            PhiType.LOCATION,
+                            FAIR,
+                            "locations.residence",
+                        )
                     )
                     continue
                 unit = self._unit_number(note, j)
@@ -735,7 +705,7 @@ class LocationRules:
                         else self._extend(note, j, loose=lower_place and cand.text.islower())
                     )
                     out.append(
-                        span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-cue")
+                        span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "locations.cue")
                     )
             # 3b. an agency or facility named by the staff it sent: "seen by X nurse",
             # "screened by X-Y hospice" (after an evaluation verb)
@@ -772,7 +742,9 @@ class LocationRules:
                     and (note.upper or note.lower or cand.text[0].isupper())
                 ):
                     out.append(
-                        span(cand.start, toks[k - 1].end, PhiType.LOCATION, FAIR, "loc-agency")
+                        span(
+                            cand.start, toks[k - 1].end, PhiType.LOCATION, FAIR, "locations.agency"
+                        )
                     )
             # 4. a ward name with its number, wherever it stands: "PLAN: WHITCOMBE 4"
             if (
@@ -785,7 +757,7 @@ class LocationRules:
                 and (note.upper or note.lower or tok.text[0].isupper() or not self.lex.is_word(low))
             ):
                 start = self._hyphen_start(note, i)
-                out.append(span(start, tok.end, PhiType.LOCATION, FAIR, "loc-unit"))
+                out.append(span(start, tok.end, PhiType.LOCATION, FAIR, "locations.unit"))
             # 5. a ward named after a person or town: "ON PELHAM 6 WITH", "Plan: Ortega 3",
             # "sent to marisol 3 ambulating", "west quillby 4"
             prev_tok = toks[i - 1] if i else None
@@ -812,7 +784,7 @@ class LocationRules:
                     and (self._unit_number(note, i) or (moved and self._loose_unit(note, i)))
                 ):
                     start = self._hyphen_start(note, i)
-                    out.append(span(start, tok.end, PhiType.LOCATION, FAIR, "loc-ward"))
+                    out.append(span(start, tok.end, PhiType.LOCATION, FAIR, "locations.ward"))
             if prev_tok is not None and (
                 low in _PLACE_PREFIX
                 and i + 1 < n
@@ -830,7 +802,9 @@ class LocationRules:
                 and _GAP_OK.match(_gap(note, tok, toks[i + 1]))
                 and self._unit_number(note, i + 1)
             ):
-                out.append(span(tok.start, toks[i + 1].end, PhiType.LOCATION, FAIR, "loc-ward"))
+                out.append(
+                    span(tok.start, toks[i + 1].end, PhiType.LOCATION, FAIR, "locations.ward")
+                )
             # 6. a ward between unit names: "MICU/X/CCU"
             if tok.text == "/" and i + 1 < n and toks[i + 1].start == tok.end:
                 k = i + 1
@@ -855,7 +829,9 @@ class LocationRules:
                         for t in run
                     )
                 ):
-                    out.append(span(run[0].start, run[-1].end, PhiType.LOCATION, FAIR, "loc-ward"))
+                    out.append(
+                        span(run[0].start, run[-1].end, PhiType.LOCATION, FAIR, "locations.ward")
+                    )
             # 7. "University of X"
             if (
                 low in ("university", "univ")
@@ -868,7 +844,9 @@ class LocationRules:
                 end = self._extend(note, i + 2, limit=2)
                 while end > i + 3 and toks[end - 1].low in _DESIGNATORS | _HEADS:
                     end -= 1  # "University of X Medical Center": the designator is not PHI
-                out.append(span(tok.start, toks[end - 1].end, PhiType.LOCATION, GOOD, "loc-univ"))
+                out.append(
+                    span(tok.start, toks[end - 1].end, PhiType.LOCATION, GOOD, "locations.univ")
+                )
             # 8. "owns a farm in X", "the parish in X": a Title-case place after a place noun
             if (
                 low == "in"
@@ -884,7 +862,9 @@ class LocationRules:
             ):
                 end = self._extend(note, i + 1, limit=2)
                 out.append(
-                    span(toks[i + 1].start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-in")
+                    span(
+                        toks[i + 1].start, toks[end - 1].end, PhiType.LOCATION, FAIR, "locations.in"
+                    )
                 )
             # 9. "daughter is at the Quillmoor": where someone is, when the place is a word no
             # dictionary knows (an ordinary word there is "at the bedside", "at baseline")
@@ -907,7 +887,7 @@ class LocationRules:
                 ):
                     end = self._extend(note, j, limit=2)
                     out.append(
-                        span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-at")
+                        span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "locations.at")
                     )
             # 10. "7/23 AT X": where something happened on a date, a surname or unknown word
             # ("7/23 at home", "7/23 at 0800", "7/23 AT NOON" stay clean; an ordinary word
@@ -927,7 +907,13 @@ class LocationRules:
                 ):
                     end = self._extend(note, i + 1, limit=2)
                     out.append(
-                        span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "loc-date-at")
+                        span(
+                            cand.start,
+                            toks[end - 1].end,
+                            PhiType.LOCATION,
+                            FAIR,
+                            "locations.date-at",
+                        )
                     )
             # 11. "WENT TO HALL MARTINEZ WITH FEVER": in a one-case note, two name words after
             # a movement verb and "to/from/at", one of them no English word, then a function
@@ -954,7 +940,7 @@ class LocationRules:
                         or nxt3.text in (",", ".", ";", ")")
                     )
                 ):
-                    out.append(span(a.start, b.end, PhiType.LOCATION, FAIR, "loc-pair"))
+                    out.append(span(a.start, b.end, PhiType.LOCATION, FAIR, "locations.pair"))
             # 12. "lives in XX": a town abbreviation, even one that is also clinical
             # shorthand, in a mixed-case note; not a state or a kind of housing ("lives in ALF")
             if low == "in" and 0 < i < n - 1 and toks[i - 1].low in _LIVES_IN and not note.upper:
@@ -971,7 +957,9 @@ class LocationRules:
                     and not after.isalnum()
                     and after != "-"
                 ):
-                    out.append(span(cand.start, cand.end, PhiType.LOCATION, FAIR, "loc-abbrev"))
+                    out.append(
+                        span(cand.start, cand.end, PhiType.LOCATION, FAIR, "locations.abbrev")
+                    )
         # a state is not PHI under Safe Harbor: "North Carolina" alone names no town
         return [
             s

@@ -34,7 +34,7 @@ def propagate(note: Note, found: list[Span], lex: Lexicon) -> list[Span]:
     if not words:
         return []
     return [
-        span(t.start, t.end, PhiType(words[t.low]), WEAK, "propagated")
+        span(t.start, t.end, PhiType(words[t.low]), WEAK, "consistency.propagated")
         for t in note.tokens
         if t.low in words
     ]
