@@ -15,7 +15,6 @@ pattern is cached per distinct value set, so building the same `KnownPhi` per re
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from phiguard.detectors.local.clinical.tokens import fold
 from phiguard.errors import InputError
 from phiguard.io import read_text
 from phiguard.spans import PhiType, Span
@@ -106,13 +106,6 @@ _MONTHS = [
     "November",
     "December",
 ]
-
-
-def fold(word: str) -> str:
-    """The comparison key of a word: case-folded, compatibility forms (fullwidth "Ｊ")
-    and accents removed, so "JOSÉ", "José" and "Jose" are one key."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _keys(value: str) -> tuple[str, ...]:

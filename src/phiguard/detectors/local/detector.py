@@ -15,9 +15,12 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from phiguard.detectors.chunking import iter_chunks
 from phiguard.detectors.local.clinical import POLICIES, ClinicalRecognizers, Note
 from phiguard.detectors.local.clinical.common import words
 from phiguard.detectors.local.clinical.lexicon import Lexicon, lexicon
+from phiguard.detectors.local.clinical.propagate import propagate_words, words_to_propagate
+from phiguard.detectors.local.clinical.registry import Selection
 from phiguard.errors import ConfigError, DetectionError
 from phiguard.spans import PhiType, Span
 
@@ -42,9 +45,14 @@ _PRESIDIO_TYPES = {
 }
 # Pipes the NER does not need: skipping them is most of the speed-up over Presidio's default.
 _UNNEEDED = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+_WORD = re.compile(r"[^\W\d_][^\W\d_'’]*")
 _REAL_URL = re.compile(r"(?i:https?://|www\.)|[a-z0-9-]\.(?:com|org|net|edu|gov|io|us)(?![\w])")
 _BATCH = 64
+# Notes longer than this are detected in windows of about this size (cut on line breaks, with
+# an overlap of context on each side), so time is linear and memory bounded (spaCy's own
+# limit is 1,000,000 characters per call and its memory grows with the text).
+WINDOW = 100_000
+_OVERLAP = 2_000
 _NOT_NAME_WORDS = words("dr drs mr mrs ms miss doctor daughter son wife husband")
 _PATTERN_CUE = re.compile(
     r"@|www\.|https?:|\.(?:com|org|net|edu|gov)\b|\d{3}-?\d{2}-?\d{4}|\d\.\d+\.\d+\.\d"
@@ -72,11 +80,19 @@ class LocalDetector:
 
     name = "local"
 
-    def __init__(self, model: str = DEFAULT_MODEL, age_policy: str = "over89") -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        age_policy: str = "over89",
+        rules: tuple[str, ...] | None = None,
+        disable: tuple[str, ...] = (),
+    ) -> None:
+        """`rules`/`disable`: rule groups or group.rule names to run / to skip (registry)."""
         if age_policy not in POLICIES:
             raise ConfigError(
                 f"unknown age_policy {age_policy!r}; choose one of: {', '.join(POLICIES)}"
             )
+        self.selection = Selection.of(rules, disable)
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
         from presidio_analyzer.predefined_recognizers import (
@@ -131,8 +147,10 @@ class LocalDetector:
             registry=registry, nlp_engine=self._engine, supported_languages=["en"]
         )
         self._entities = sorted(_PRESIDIO_TYPES)
-        self._rules = ClinicalRecognizers(age_policy)
+        self._rules = ClinicalRecognizers(age_policy, selection=self.selection)
         self._lex: Lexicon = lexicon()
+        self._use_ner = self._has_ner and self.selection.any_in("ner")
+        self._use_presidio = self._use_ner or self.selection.any_in("patterns")
 
     # --- public API --------------------------------------------------------------------
     def detect(self, text: str) -> list[Span]:
@@ -152,28 +170,56 @@ class LocalDetector:
     # --- internals ---------------------------------------------------------------------
     def _run(self, texts: list[str]) -> Iterator[list[Span]]:
         try:
-            notes = [Note.of(t) for t in texts]
-            views = [self._view(n) for n in notes]
-            # Statistical NER is unreliable on ALL-CAPS text (everything looks like an entity),
-            # so those notes are only tokenised for Presidio; the rules handle them.
-            use_ner = [
-                self._has_ner and not n.upper and bool(v[0])
-                for n, v in zip(notes, views, strict=True)
-            ]
-            ner_docs = iter(
-                self._nlp.pipe([v[0] for v, u in zip(views, use_ner, strict=True) if u])
-            )
-            for note, (view, offsets), ner in zip(notes, views, use_ner, strict=True):
-                spans = self._rules.find(note.text, note) if note.text.strip() else []
-                if view:
-                    doc = next(ner_docs) if ner else self._nlp.make_doc(view)
-                    spans += self._presidio(note.text, view, offsets, doc)
-                yield spans
+            short = [t for t in texts if len(t) <= WINDOW]
+            done = iter(list(self._detect(short)))
+            for text in texts:
+                yield next(done) if len(text) <= WINDOW else self._windowed(text)
         except DetectionError:
             raise
         except Exception as exc:  # never let library errors carry note text upwards
             log.error("local detector failed: %s", type(exc).__name__)
             raise DetectionError(f"local detector failed ({type(exc).__name__})") from None
+
+    def _windowed(self, text: str) -> list[Span]:
+        """A long note in windows of ~WINDOW chars cut on line breaks, each seen with
+        _OVERLAP chars of context on both sides; a span belongs to the window its start lies
+        in. Names found anywhere are then re-marked everywhere (consistency across windows)."""
+        cores = [(c.start, c.end) for c in iter_chunks(text, WINDOW)]
+        views = [
+            (_line_start(text, max(0, a - _OVERLAP)), _line_end(text, b + _OVERLAP))
+            for a, b in cores
+        ]
+        out: list[Span] = []
+        for k in range(0, len(cores), _BATCH):
+            batch = views[k : k + _BATCH]
+            found = self._detect([text[a:b] for a, b in batch])
+            for (a, b), (va, _), spans in zip(cores[k : k + _BATCH], batch, found, strict=True):
+                out += [s.shifted(va) for s in spans if a <= s.start + va < b]
+        if self.selection.any_in("consistency"):
+            words = words_to_propagate(text, out, self._lex)
+            if words:
+                for a, b in cores:
+                    note = Note.of(text[a:b])
+                    out += [s.shifted(a) for s in propagate_words(note, words)]
+        return out
+
+    def _detect(self, texts: list[str]) -> list[list[Span]]:
+        notes = [Note.of(t) for t in texts]
+        views = [self._view(n) if self._use_presidio else ("", []) for n in notes]
+        # Statistical NER is unreliable on ALL-CAPS text (everything looks like an entity),
+        # so those notes are only tokenised for Presidio; the rules handle them.
+        use_ner = [
+            self._use_ner and not n.upper and bool(v[0]) for n, v in zip(notes, views, strict=True)
+        ]
+        ner_docs = iter(self._nlp.pipe([v[0] for v, u in zip(views, use_ner, strict=True) if u]))
+        out: list[list[Span]] = []
+        for note, (view, offsets), ner in zip(notes, views, use_ner, strict=True):
+            spans = self._rules.find(note.text, note) if note.text.strip() else []
+            if view:
+                doc = next(ner_docs) if ner else self._nlp.make_doc(view)
+                spans += self._presidio(note.text, view, offsets, doc)
+            out.append(spans)
+        return out
 
     def _view(self, note: Note) -> tuple[str, list[tuple[int, int]]]:
         """The lines Presidio needs to see, joined by newlines, with (view, original) offsets.
@@ -228,10 +274,12 @@ class LocalDetector:
             start, end = r.start + shift, r.end + shift
             if kind in (PhiType.NAME, PhiType.LOCATION, PhiType.ORGANIZATION):
                 trimmed = self._vet_ner(text, start, end, kind)
-                if trimmed is not None:
-                    out.append(Span(*trimmed, kind.value, 0.6, "local:presidio-ner"))
-            elif kind is not PhiType.URL or _REAL_URL.search(text, start, end):
-                out.append(Span(start, end, kind.value, float(r.score), "local:presidio"))
+                if trimmed is not None and self.selection.allows("ner.vetted"):
+                    out.append(Span(*trimmed, kind.value, 0.6, "local:ner.vetted"))
+            elif (
+                kind is not PhiType.URL or _REAL_URL.search(text, start, end)
+            ) and self.selection.allows("patterns.presidio"):
+                out.append(Span(start, end, kind.value, float(r.score), "local:patterns.presidio"))
         return out
 
     def _vet_ner(self, text: str, start: int, end: int, kind: PhiType) -> tuple[int, int] | None:
@@ -263,3 +311,17 @@ class LocalDetector:
         if not ok or not core:
             return None
         return core[0].start(), core[-1].end()
+
+
+def _line_start(text: str, pos: int) -> int:
+    """The start of the line holding `pos`, if it is near; else `pos` itself."""
+    nl = text.rfind("\n", max(0, pos - _OVERLAP), pos)
+    return nl + 1 if nl >= 0 else pos
+
+
+def _line_end(text: str, pos: int) -> int:
+    """The end of the line holding `pos` (past its newline), if it is near; else `pos`."""
+    if pos >= len(text):
+        return len(text)
+    nl = text.find("\n", pos, pos + _OVERLAP)
+    return nl + 1 if nl >= 0 else pos

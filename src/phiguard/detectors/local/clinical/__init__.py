@@ -1,7 +1,8 @@
-"""Rule-based clinical PHI recognizers, one module per job, run together by `ClinicalRecognizers`.
+"""Rule-based clinical PHI recognizers in named groups, run together by `ClinicalRecognizers`.
 
-Each recognizer returns possibly overlapping spans with a score saying how strong its evidence
-was; the resolver merges them.
+Each rule returns possibly overlapping spans with a score on the one scale of `common` and the
+source `local:<group>.<rule>`; `registry` lists the groups and switches them by name; the
+resolver merges the spans.
 """
 
 from __future__ import annotations
@@ -16,35 +17,57 @@ from phiguard.detectors.local.clinical.locations import LocationRules
 from phiguard.detectors.local.clinical.names import NameRules
 from phiguard.detectors.local.clinical.organizations import find_organizations
 from phiguard.detectors.local.clinical.propagate import propagate, split_possessives
+from phiguard.detectors.local.clinical.registry import GROUPS, Selection
 from phiguard.detectors.local.clinical.tokens import Note
 from phiguard.spans import PhiType, Span
 
 
 class ClinicalRecognizers:
-    """All rule recognizers over one note; `age_policy` is "over89" (Safe Harbor) or "all"."""
+    """The selected rule groups over one note.
 
-    def __init__(self, age_policy: str = "over89", lex: Lexicon | None = None) -> None:
+    `age_policy` is "over89" (Safe Harbor) or "all"; `selection` says which groups and rules
+    run (default: all; see `registry`).
+    """
+
+    def __init__(
+        self,
+        age_policy: str = "over89",
+        lex: Lexicon | None = None,
+        selection: Selection | None = None,
+    ) -> None:
         if age_policy not in POLICIES:
             raise ValueError(f"age_policy must be one of {', '.join(POLICIES)}")
         self.age_policy = age_policy
         self.lex = lex or lexicon()
+        self.selection = selection or Selection()
         self.names = NameRules(self.lex)
         self.locations = LocationRules(self.lex)
 
     def find(self, text: str, note: Note | None = None) -> list[Span]:
         """Spans in `text`; pass `note` if the caller has already tokenised it."""
         note = note or Note.of(text)
+        on = self.selection.any_in
         found: list[Span] = []
-        found += find_fields(text)
-        found += find_dates(text)
-        found += find_contacts(text)
-        found += find_addresses(text, self.lex, note.upper)
-        found += find_organizations(text, note.upper)
-        found += self.names.find(note)
-        found += self.locations.find(note)
-        ages = find_ages(text, self.age_policy)
-        found += ages + self._labelled_age_mentions(text, found, ages)
-        found += propagate(note, found, self.lex)
+        if on("fields"):
+            found += find_fields(text)
+        if on("dates"):
+            found += find_dates(text)
+        if on("phones") or on("ids"):
+            found += find_contacts(text)
+        if on("addresses"):
+            found += find_addresses(text, self.lex, note.upper)
+        if on("organizations"):
+            found += find_organizations(text, note.upper)
+        if on("names"):
+            found += self.names.find(note, self.selection.allows)
+        if on("locations"):
+            found += self.locations.find(note)
+        if on("ages"):
+            ages = find_ages(text, self.age_policy)
+            found += ages + self._labelled_age_mentions(text, found, ages)
+        found = [s for s in found if self.selection.allows(s.source)]
+        if on("consistency"):
+            found += propagate(note, found, self.lex)
         return split_possessives(text, found)
 
     def _labelled_age_mentions(self, text: str, found: list[Span], ages: list[Span]) -> list[Span]:
@@ -60,4 +83,4 @@ class ClinicalRecognizers:
         ]
 
 
-__all__ = ["POLICIES", "ClinicalRecognizers", "Note"]
+__all__ = ["GROUPS", "POLICIES", "ClinicalRecognizers", "Note", "Selection"]

@@ -7,14 +7,25 @@ word shapes and their neighbours.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-# Words keep inner apostrophes ("O'Malley"); hyphens split ("DAUGHTER-JOANNA"), and digits
-# and symbols become their own tokens so neighbours such as "Dr." or "#" are visible to rules.
-_TOKEN = re.compile(r"[A-Za-z]+(?:['’](?![sS]\b)[A-Za-z]+)*|\d+|\S")
+# Words (letters of any script) keep inner apostrophes ("O'Malley"); hyphens split
+# ("DAUGHTER-JOANNA"), and digits and symbols become their own tokens so neighbours such as
+# "Dr." or "#" are visible to rules.
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*|\d+|\S")
 _UPPER = re.compile(r"[A-Z]")
 _LOWER = re.compile(r"[a-z]")
+
+
+def fold(word: str) -> str:
+    """The lookup key of a word: lower case without accents or compatibility forms, so
+    "José", "JOSÉ" and fullwidth "Ｊｏｓｅ" all look up as "jose" in the ASCII word lists."""
+    if word.isascii():
+        return word.lower()
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 class Token(NamedTuple):
@@ -36,7 +47,7 @@ class Note:
     @classmethod
     def of(cls, text: str) -> Note:
         toks = [
-            Token(m.start(), m.end(), m.group(), m.group().lower()) for m in _TOKEN.finditer(text)
+            Token(m.start(), m.end(), m.group(), fold(m.group())) for m in _TOKEN.finditer(text)
         ]
         ups = len(_UPPER.findall(text))
         up = ups / ((ups + len(_LOWER.findall(text))) or 1)
