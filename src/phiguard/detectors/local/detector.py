@@ -17,10 +17,12 @@ from typing import Any
 
 from phiguard.detectors.chunking import iter_chunks
 from phiguard.detectors.local.clinical import POLICIES, ClinicalRecognizers, Note
-from phiguard.detectors.local.clinical.common import words
+from phiguard.detectors.local.clinical.common import NER, WEAK_SIGNAL, words
 from phiguard.detectors.local.clinical.lexicon import Lexicon, lexicon
 from phiguard.detectors.local.clinical.propagate import propagate_words, words_to_propagate
 from phiguard.detectors.local.clinical.registry import Selection
+from phiguard.detectors.local.clinical.tokens import fold
+from phiguard.detectors.local.clinical.vetoes import veto_eponyms
 from phiguard.errors import ConfigError, DetectionError
 from phiguard.spans import PhiType, Span
 
@@ -151,6 +153,7 @@ class LocalDetector:
         self._lex: Lexicon = lexicon()
         self._use_ner = self._has_ner and self.selection.any_in("ner")
         self._use_presidio = self._use_ner or self.selection.any_in("patterns")
+        self._prose_ner = self._use_ner and self.selection.allows("ner.prose")
 
     # --- public API --------------------------------------------------------------------
     def detect(self, text: str) -> list[Span]:
@@ -217,7 +220,7 @@ class LocalDetector:
             spans = self._rules.find(note.text, note) if note.text.strip() else []
             if view:
                 doc = next(ner_docs) if ner else self._nlp.make_doc(view)
-                spans += self._presidio(note.text, view, offsets, doc)
+                spans += veto_eponyms(note.text, self._presidio(note.text, view, offsets, doc))
             out.append(spans)
         return out
 
@@ -229,14 +232,19 @@ class LocalDetector:
         finding, so they are not sent through spaCy's NER (most of the time in the pipeline).
         """
         text, lex = note.text, self._lex
+        prose = self._prose_ner  # unknown Title-case words: spaCy may call them people
         starts: set[int] = set()
         if not note.upper:
             for tok in note.tokens:
                 w = tok.text
                 if len(w) > 1 and w[0].isupper() and w[1:].islower():
                     low = tok.low
-                    if (lex.is_name_word(low) and not lex.is_common(low)) or (
-                        low in lex.us_cities or low in lex.world_cities or low in lex.facility_stems
+                    if (
+                        (lex.is_name_word(low) and not lex.is_common(low))
+                        or low in lex.us_cities
+                        or low in lex.world_cities
+                        or low in lex.facility_stems
+                        or (prose and not lex.is_plain_word(low) and low not in lex.drugs)
                     ):
                         starts.add(text.rfind("\n", 0, tok.start) + 1)
         for m in _PATTERN_CUE.finditer(text):
@@ -275,12 +283,39 @@ class LocalDetector:
             if kind in (PhiType.NAME, PhiType.LOCATION, PhiType.ORGANIZATION):
                 trimmed = self._vet_ner(text, start, end, kind)
                 if trimmed is not None and self.selection.allows("ner.vetted"):
-                    out.append(Span(*trimmed, kind.value, 0.6, "local:ner.vetted"))
+                    out.append(Span(*trimmed, kind.value, NER, "local:ner.vetted"))
+                elif (
+                    trimmed is None
+                    and kind is not PhiType.ORGANIZATION
+                    and self.selection.allows("ner.prose")
+                    and _in_prose(text, start)
+                ):
+                    core = self._vet_prose(text, start, end)
+                    if core is not None:
+                        out.append(Span(*core, kind.value, WEAK_SIGNAL, "local:ner.prose"))
             elif (
                 kind is not PhiType.URL or _REAL_URL.search(text, start, end)
             ) and self.selection.allows("patterns.presidio"):
                 out.append(Span(start, end, kind.value, float(r.score), "local:patterns.presidio"))
         return out
+
+    def _vet_prose(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        """In well-formed prose spaCy's PERSON/GPE is trusted without a dictionary hit, but
+        only over its Title-case words that no vocabulary knows or that are names or towns."""
+        lex = self._lex
+        core = [
+            w
+            for w in _WORD.finditer(text, start, end)
+            if w.group()[0].isupper()
+            and not w.group().isupper()
+            and (low := fold(w.group())) not in lex.clinical
+            and low not in lex.drugs
+            and low not in _NOT_NAME_WORDS
+            and (not lex.is_common(low) or lex.is_name_word(low) or low in lex.us_cities)
+        ]
+        if not core:
+            return None
+        return core[0].start(), core[-1].end()
 
     def _vet_ner(self, text: str, start: int, end: int, kind: PhiType) -> tuple[int, int] | None:
         """Keep an NER entity only with dictionary support; spaCy's small model tags ward
@@ -311,6 +346,19 @@ class LocalDetector:
         if not ok or not core:
             return None
         return core[0].start(), core[-1].end()
+
+
+def _in_prose(text: str, pos: int) -> bool:
+    """Is `pos` in a line of well-formed mixed-case prose (where spaCy's NER is reliable)?
+    Six words or more, most of them starting lower case."""
+    a = text.rfind("\n", 0, pos) + 1
+    b = text.find("\n", pos)
+    line = text[a : b if b >= 0 else len(text)]
+    toks = _WORD.findall(line)
+    if len(toks) < 6:
+        return False
+    lower = sum(1 for w in toks if w[0].islower())
+    return lower * 2 >= len(toks) and not line.isupper()
 
 
 def _line_start(text: str, pos: int) -> int:

@@ -11,14 +11,19 @@ from phiguard.detectors.local.clinical.addresses import find_addresses
 from phiguard.detectors.local.clinical.ages import POLICIES, find_ages
 from phiguard.detectors.local.clinical.contacts import find_contacts
 from phiguard.detectors.local.clinical.dates import find_dates
+from phiguard.detectors.local.clinical.entities import whole_facilities, whole_names
+from phiguard.detectors.local.clinical.facilities import facility_shape, town
 from phiguard.detectors.local.clinical.fields import find_fields
 from phiguard.detectors.local.clinical.lexicon import Lexicon, lexicon
 from phiguard.detectors.local.clinical.locations import LocationRules
 from phiguard.detectors.local.clinical.names import NameRules
+from phiguard.detectors.local.clinical.oov import lower_pairs, oov_names, other_script_names
 from phiguard.detectors.local.clinical.organizations import find_organizations
 from phiguard.detectors.local.clinical.propagate import propagate, split_possessives
 from phiguard.detectors.local.clinical.registry import GROUPS, Selection
+from phiguard.detectors.local.clinical.robust import AGE_RULES, TEXT_RULES
 from phiguard.detectors.local.clinical.tokens import Note
+from phiguard.detectors.local.clinical.vetoes import veto_eponyms
 from phiguard.spans import PhiType, Span
 
 
@@ -65,10 +70,32 @@ class ClinicalRecognizers:
         if on("ages"):
             ages = find_ages(text, self.age_policy)
             found += ages + self._labelled_age_mentions(text, found, ages)
-        found = [s for s in found if self.selection.allows(s.source)]
+        allows = self.selection.allows
+        for name, rule in TEXT_RULES:
+            if allows(name):
+                found += rule(text)
+        for name, age_rule in AGE_RULES:
+            if allows(name):
+                found += age_rule(text, self.age_policy)
+        for name, note_rule in self._NOTE_RULES:
+            if allows(name):
+                found += note_rule(note, self.lex)
+        found = veto_eponyms(text, [s for s in found if allows(s.source)])
+        if allows("entities.name"):
+            found += whole_names(note, found, self.lex)
+        if allows("entities.facility"):
+            found += whole_facilities(note, found)
         if on("consistency"):
             found += propagate(note, found, self.lex)
         return split_possessives(text, found)
+
+    _NOTE_RULES = (
+        ("locations.facility-shape", facility_shape),
+        ("locations.town", town),
+        ("oov.name", oov_names),
+        ("names.script", other_script_names),
+        ("names.lower-pair", lower_pairs),
+    )
 
     def _labelled_age_mentions(self, text: str, found: list[Span], ages: list[Span]) -> list[Span]:
         """Free-text ages equal to a labelled "Age:" field value are masked like the field."""
