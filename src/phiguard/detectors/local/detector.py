@@ -19,9 +19,9 @@ from phiguard.detectors.chunking import iter_chunks
 from phiguard.detectors.local.clinical import POLICIES, ClinicalRecognizers, Note
 from phiguard.detectors.local.clinical.common import NER, WEAK_SIGNAL, words
 from phiguard.detectors.local.clinical.lexicon import Lexicon, lexicon
+from phiguard.detectors.local.clinical.oov import plausible_name, titled
 from phiguard.detectors.local.clinical.propagate import propagate_words, words_to_propagate
 from phiguard.detectors.local.clinical.registry import Selection
-from phiguard.detectors.local.clinical.tokens import fold
 from phiguard.detectors.local.clinical.vetoes import veto_eponyms
 from phiguard.errors import ConfigError, DetectionError
 from phiguard.spans import PhiType, Span
@@ -50,6 +50,7 @@ _UNNEEDED = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "mor
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’]*")
 _REAL_URL = re.compile(r"(?i:https?://|www\.)|[a-z0-9-]\.(?:com|org|net|edu|gov|io|us)(?![\w])")
 _BATCH = 64
+_HEADING_AFTER = re.compile(r"[ \t]*[:~=]|[ \t]+-[ \t]")
 # Notes longer than this are detected in windows of about this size (cut on line breaks, with
 # an overlap of context on each side), so time is linear and memory bounded (spaCy's own
 # limit is 1,000,000 characters per call and its memory grows with the text).
@@ -301,19 +302,14 @@ class LocalDetector:
 
     def _vet_prose(self, text: str, start: int, end: int) -> tuple[int, int] | None:
         """In well-formed prose spaCy's PERSON/GPE is trusted without a dictionary hit, but
-        only over its Title-case words that no vocabulary knows or that are names or towns."""
-        lex = self._lex
+        only over its name-shaped words that could be names by their vocabulary and use,
+        and not as a heading ("Neuro:", "Addendum -")."""
         core = [
             w
             for w in _WORD.finditer(text, start, end)
-            if w.group()[0].isupper()
-            and not w.group().isupper()
-            and (low := fold(w.group())) not in lex.clinical
-            and low not in lex.drugs
-            and low not in _NOT_NAME_WORDS
-            and (not lex.is_common(low) or lex.is_name_word(low) or low in lex.us_cities)
+            if titled(w.group()) and plausible_name(text, w.start(), w.end(), self._lex)
         ]
-        if not core:
+        if not core or _HEADING_AFTER.match(text, core[-1].end()):
             return None
         return core[0].start(), core[-1].end()
 

@@ -12,7 +12,7 @@ from phiguard.detectors.local.clinical.ages import POLICIES, find_ages
 from phiguard.detectors.local.clinical.contacts import find_contacts
 from phiguard.detectors.local.clinical.dates import find_dates
 from phiguard.detectors.local.clinical.entities import whole_facilities, whole_names
-from phiguard.detectors.local.clinical.facilities import facility_shape, town
+from phiguard.detectors.local.clinical.facilities import facility_shape, saint, town
 from phiguard.detectors.local.clinical.fields import find_fields
 from phiguard.detectors.local.clinical.lexicon import Lexicon, lexicon
 from phiguard.detectors.local.clinical.locations import LocationRules
@@ -91,6 +91,7 @@ class ClinicalRecognizers:
 
     _NOTE_RULES = (
         ("locations.facility-shape", facility_shape),
+        ("locations.facility-shape", saint),
         ("locations.town", town),
         ("oov.name", oov_names),
         ("names.script", other_script_names),

@@ -102,7 +102,8 @@ _STRONG_DATE_CUE = re.compile(
 _FRACTIONS = frozenset({(1, 2), (1, 3), (1, 4), (2, 3), (3, 4), (2, 2)})
 _PREV_WORD = re.compile(r"([A-Za-z][\w/:]*)\W*$")
 _DATE_CUE = re.compile(
-    r"(?:on|since|from|until|dated|admitted|adm|of|@|post|s/p|cx'd|cultured|appt)\s*$",
+    r"(?:on|since|from|until|dated|admitted|adm|of|@|post|s/p|cx'd|cultured|appt|seen|visit"
+    r"|visited)\s*$",
     re.IGNORECASE,
 )
 

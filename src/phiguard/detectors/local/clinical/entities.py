@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 
-from phiguard.detectors.local.clinical.common import GOOD, WEAK_SIGNAL, span
+from phiguard.detectors.local.clinical.common import FUNCTION_WORDS, GOOD, WEAK_SIGNAL, span
 from phiguard.detectors.local.clinical.facilities import designator_at
 from phiguard.detectors.local.clinical.lexicon import Lexicon
 from phiguard.detectors.local.clinical.oov import is_unknown
-from phiguard.detectors.local.clinical.tokens import Note
+from phiguard.detectors.local.clinical.tokens import Note, fold
+from phiguard.detectors.local.clinical.vocab import vocab
 from phiguard.spans import PhiType, Span
 
 _INITIAL_AFTER = re.compile(r"[ \t]+([A-Z])\.?(?=[\s,;:)?!]|\.|$)")
@@ -21,17 +22,21 @@ _SUFFIX_AFTER = re.compile(r",?[ \t]+(Jr|Sr|II|III|IV|jr|sr)\b\.?")
 _WORD_AFTER = re.compile(r"[ \t]+([^\W\d_][^\W\d_'’-]*)")
 _INITIAL_BEFORE = re.compile(r"(?<![\w.])([A-Z])\.?[ \t]+$")
 _WORD_BEFORE = re.compile(r"(?<![\w'’-])([^\W\d_][^\W\d_'’-]*)[ \t]+$")
+_HYPHEN_AFTER = re.compile(r"[-‐‑]([^\W\d_][^\W\d_'’]*)")
+_HYPHEN_BEFORE = re.compile(r"(?<![\w'’-])([^\W\d_][^\W\d_'’]*)[-‐‑]$")
 _MAX_STEPS = 3
+_NOT_PARTS = vocab("names")["months"] | vocab("names")["not-after-role"]
 _NOT_INITIALS = frozenset("AI")
 
 
 def _name_part(word: str, note: Note, lex: Lexicon) -> bool:
     """A word that continues a name it stands next to: Title case in mixed-case text, and a
-    dictionary name or a word in no vocabulary."""
+    dictionary name (even one that is also a word: "Imani Brooks") or a word in no
+    vocabulary."""
     if note.upper or note.lower or not word[0].isupper() or word.isupper():
         return False
-    low = word.lower()
-    if low in lex.clinical or lex.is_common(low):
+    low = fold(word)
+    if low in lex.clinical or low in FUNCTION_WORDS or low in _NOT_PARTS:
         return False
     return lex.is_name_word(low) or is_unknown(low, lex)
 
@@ -52,6 +57,10 @@ def whole_names(note: Note, found: list[Span], lex: Lexicon) -> list[Span]:
             if m:
                 end = m.end()
                 continue
+            m = _HYPHEN_AFTER.match(text, end)
+            if m and fold(m.group(1)) not in lex.clinical:
+                end = m.end(1)  # "Seo-yeon", "Tanaka-Bell": a hyphenated name is one name
+                continue
             m = _WORD_AFTER.match(text, end)
             if m and _name_part(m.group(1), note, lex):
                 end = m.end(1)
@@ -65,6 +74,10 @@ def whole_names(note: Note, found: list[Span], lex: Lexicon) -> list[Span]:
                 continue
             m = _WORD_BEFORE.search(head)
             if m and _name_part(m.group(1), note, lex):
+                start -= len(head) - m.start(1)
+                continue
+            m = _HYPHEN_BEFORE.search(head)
+            if m and fold(m.group(1)) not in lex.clinical:
                 start -= len(head) - m.start(1)
                 continue
             break

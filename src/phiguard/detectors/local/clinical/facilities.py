@@ -23,6 +23,7 @@ _NAME_WORDS = VOCAB["name-words"]
 _NOT_NAMES = VOCAB["not-names"]
 _TOWN_CUES = VOCAB["town-cues"]
 _MAX_NAME_WORDS = 4
+_PLACE_PREFIX = VOCAB["place-prefix"]
 
 
 def designator_at(toks: list[Token], i: int) -> int:
@@ -75,7 +76,7 @@ def facility_shape(note: Note, lex: Lexicon) -> list[Span]:
                 and toks[j - 2].low in ("st", "mt")
                 and prev.start == toks[j - 2].end
             ):
-                j -= 1
+                j -= 2  # "St. Aurelia's": the abbreviation and its full stop
                 continue
             if not (_joined(note, prev, toks[j]) and _name_word(note, prev, lex)):
                 break
@@ -110,6 +111,31 @@ def _plausible(note: Note, toks: list[Token], j: int, words: list[Token], lex: L
     )
 
 
+def saint(note: Note, lex: Lexicon) -> list[Span]:
+    """locations.facility-shape: "St. X's" / "Saint X" after at/to/from, without a noun."""
+    toks, out = note.tokens, []
+    for i in range(1, len(toks) - 1):
+        if toks[i].low not in ("st", "saint") or toks[i - 1].low not in ("at", "to", "from"):
+            continue
+        k = i + 2 if toks[i + 1].text == "." else i + 1
+        if k < len(toks) and toks[k].text[0].isupper() and toks[k].low not in lex.clinical:
+            end = (
+                k + 2
+                if k + 2 < len(toks) and toks[k + 1].text in "'’" and toks[k + 2].low == "s"
+                else k
+            )
+            out.append(
+                span(
+                    toks[i].start, toks[end].end, PhiType.LOCATION, FAIR, "locations.facility-shape"
+                )
+            )
+    return out
+
+
+def _city(low: str, lex: Lexicon) -> bool:
+    return low in lex.us_cities or low in lex.world_cities
+
+
 def town(note: Note, lex: Lexicon) -> list[Span]:
     """locations.town: a known town after a place preposition in mixed-case prose."""
     if note.upper or note.lower:
@@ -119,14 +145,22 @@ def town(note: Note, lex: Lexicon) -> list[Span]:
         tok = toks[i]
         if toks[i - 1].low not in _TOWN_CUES or not tok.text[0].isupper() or tok.text.isupper():
             continue
-        if tok.low not in lex.us_cities and tok.low not in lex.world_cities:
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        two = (  # "Baton Rouge", "Santa Fe", "Lake X": two Title-case words of one place
+            nxt is not None
+            and nxt.text[0].isupper()
+            and not nxt.text.isupper()
+            and _joined(note, tok, nxt)
+            and nxt.low not in lex.clinical
+            and (tok.low in _PLACE_PREFIX or (_city(tok.low, lex) and _city(nxt.low, lex)))
+        )
+        if not two and (
+            not _city(tok.low, lex)
+            or lex.is_common(tok.low)
+            or tok.low in lex.clinical
+            or tok.low in lex.states
+        ):
             continue
-        if lex.is_common(tok.low) or tok.low in lex.clinical or tok.low in lex.states:
-            continue
-        end = i
-        if i + 1 < len(toks) and toks[i + 1].text[0].isupper() and _joined(note, tok, toks[i + 1]):
-            nxt = toks[i + 1].low  # "Baton Rouge", "Santa Fe": the word lists hold each word
-            if (nxt in lex.us_cities or nxt in lex.world_cities) and nxt not in lex.states:
-                end = i + 1
+        end = i + 1 if two else i
         out.append(span(tok.start, toks[end].end, PhiType.LOCATION, FAIR, "locations.town"))
     return out

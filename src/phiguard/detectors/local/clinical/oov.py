@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from phiguard.detectors.local.clinical.common import FUNCTION_WORDS, WEAK_SIGNAL, span
 from phiguard.detectors.local.clinical.lexicon import Lexicon
-from phiguard.detectors.local.clinical.tokens import Note, Token
+from phiguard.detectors.local.clinical.tokens import Note, Token, fold
 from phiguard.detectors.local.clinical.vetoes import eponyms
 from phiguard.detectors.local.clinical.vocab import vocab
 from phiguard.spans import PhiType, Span
@@ -68,11 +68,14 @@ _NAME_SHAPE = re.compile(
 )
 
 
-def _titled(tok: Token) -> bool:
+def titled(word: str) -> bool:
     """ "Hernández", "McAllister", "O'Rourke" (not "MDs", "PAsat", "CaCl"): a capital, then
     lower case, with inner capitals only where names have them."""
-    t = tok.text
-    return t[0].isupper() and bool(_NAME_SHAPE.match(t))
+    return word[0].isupper() and bool(_NAME_SHAPE.match(word))
+
+
+def _titled(tok: Token) -> bool:
+    return titled(tok.text)
 
 
 def _glued(note: Note, tok: Token) -> bool:
@@ -114,6 +117,35 @@ def _sentence_start(note: Note, i: int) -> bool:
     return prev.text in _SENTENCE_END or "\n" in note.text[prev.end : note.tokens[i].start]
 
 
+_DOSE_AFTER = re.compile(
+    r"[ \t]*(?:\d|(?:mg|mcg|gtt|drip|iv|po|sq|sc|im|pr|supp|oint|tab|dose)\b)", re.I
+)
+
+
+def drug_context(text: str, start: int, end: int) -> bool:
+    """Used as a drug or device: a dose or route after it, or a giving verb before it
+    ("on Amio", "Diltizem 10mg", "given Zaroxylin")."""
+    if _DOSE_AFTER.match(text, end):
+        return True
+    before = text[max(0, start - 24) : start].lower().split()
+    return bool(before) and before[-1].strip(",.;:") in VOCAB["drug-cues"]
+
+
+def plausible_name(text: str, start: int, end: int, lex: Lexicon) -> bool:
+    """Could the word text[start:end] be a name by its vocabulary and use alone? A dictionary
+    name or town that is no ordinary word, or an unknown word of 4+ letters that is no
+    misspelling, not used as a drug."""
+    word = text[start:end]
+    low = fold(word)
+    if low in lex.clinical or low in lex.drugs or low in eponyms()[0]:
+        return False
+    if drug_context(text, start, end):
+        return False
+    if lex.is_name_word(low) or low in lex.us_cities or low in lex.world_cities:
+        return not lex.is_common(low)
+    return is_unknown(low, lex) and len(low) >= 4 and not _near_word(low, lex)
+
+
 def oov_names(note: Note, lex: Lexicon) -> list[Span]:
     """oov.name: an unknown Title-case word mid-sentence in a mixed-case note, or at a
     sentence start when it is a dictionary name or next to another such word."""
@@ -124,6 +156,8 @@ def oov_names(note: Note, lex: Lexicon) -> list[Span]:
         if not _titled(tok) or _glued(note, tok) or not is_unknown(tok.low, lex):
             continue
         if not lex.is_name_word(tok.low) and (len(tok.low) < 4 or _near_word(tok.low, lex)):
+            continue
+        if drug_context(note.text, tok.start, tok.end):
             continue
         if i + 1 < len(toks) and toks[i + 1].low in _EPONYM_NOUNS:
             continue  # "Riker scale", "X hugger", "Y syndrome": a thing named after someone

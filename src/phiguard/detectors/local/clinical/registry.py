@@ -37,7 +37,7 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "addresses": (
         'street addresses, "City, ST 12345", "Town, ST", apartment numbers',
-        ("street", "town-state", "city-zip", "unit", "city-state-zip"),
+        ("street", "town-state", "city-zip", "unit", "city-state-zip", "street-name"),
     ),
     "ages": ("ages (over 89 by default; see age_policy)", ("stated", "spelled", "paren")),
     "organizations": ("employers and companies", ("employer", "suffix")),

@@ -40,8 +40,8 @@ _INTERNATIONAL = re.compile(
     r"(?<![\w+])\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}\b"
 )
 _SPACED_PHONE = re.compile(
-    r"\b(?:call|phone|ph|tel|telephone|cell|mobile|fax|on|at|reach|number)[ \t]*:?[ \t]+"
-    r"(\(?\d{2,4}\)?(?:[ .-]\d{2,4}){2,4})(?![\d/.-])",
+    r"\b(?:call|phone|ph|tel|telephone|cell|mobile|fax|on|at|or|reach|number)[ \t]*:?[ \t]+"
+    r"(\(?\d{2,4}\)?(?:[ .-]\d{2,4}){2,4})(?![\d/]|[.-]\d)",
     re.I,
 )
 _MIXED_CODE = re.compile(
@@ -57,6 +57,10 @@ _CUED_ID = re.compile(
 _APARTMENT = re.compile(
     r"\b(?:apt|apartment|suite|ste|flat)\.?[ \t]*#?[ \t]*(?:\d+[A-Za-z]?|[A-Za-z]\d+)\b", re.I
 )
+_STREET_NAME = re.compile(
+    r"\b(?:on|at|off|near|onto)[ \t]+((?:[A-Z][a-z]+[ \t]+){1,3}(?:Street|St|Road|Rd|Avenue|Ave"
+    r"|Lane|Ln|Drive|Boulevard|Blvd|Court|Place|Way|Terrace|Circle|Parkway|Highway|Hwy)\b\.?)"
+)
 _CITY_STATE_ZIP = re.compile(
     rf"\b[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){{0,2}}[ \t]+(?:{_STATES})[ \t]+\d{{5}}(?:-\d{{4}})?\b"
 )
@@ -70,7 +74,7 @@ _SPELLED_AGE = re.compile(
     re.I,
 )
 _TURNED = re.compile(r"\b(?:turned|turns|turning)[ \t]+(\d{2,3})\b(?![ \t]*(?:%|mg|times|x))", re.I)
-_PAREN_AGE = re.compile(r"(?<=[A-Za-z]) ?\((\d{2,3})\)")
+_PAREN_AGE = re.compile(r"(?<=[^\W\d_]) ?\((\d{2,3})\)|(?<=[^\W\d_]), (\d{2,3}),")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z0-9]*)\W*$")
 _NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _DECADES = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
@@ -160,6 +164,14 @@ def addresses_unit(text: str) -> list[Span]:
     ]
 
 
+def addresses_street_name(text: str) -> list[Span]:
+    """addresses.street-name: a street without its number after on/at ("on Birch Street")."""
+    return [
+        span(m.start(1), m.end(1), PhiType.ADDRESS, FAIR, "addresses.street-name")
+        for m in _STREET_NAME.finditer(text)
+    ]
+
+
 def addresses_city_state_zip(text: str) -> list[Span]:
     """addresses.city-state-zip: "Springfield IL 62704" (no comma)."""
     return [
@@ -190,15 +202,17 @@ def ages_spelled(text: str, policy: str) -> list[Span]:
 
 
 def ages_paren(text: str, policy: str) -> list[Span]:
-    """ages.paren: "(95)" right after a word that is no measurement ("Rose Pike (95)")."""
+    """ages.paren: "(95)" or ", 95," right after a word that is no measurement
+    ("Rose Pike (95)", "Rose Pike, 95, was admitted")."""
     out = []
     for m in _PAREN_AGE.finditer(text):
-        value = int(m.group(1))
+        g = 1 if m.group(1) else 2
+        value = int(m.group(g))
         before = _WORD_BEFORE.search(text, max(0, m.start() - 24), m.start())
         if before is None or before.group(1).lower() in VOCAB["paren-not-age"]:
             continue
         if value <= 120 and (policy == "all" or value > 89):
-            out.append(span(m.start(1), m.end(1), PhiType.AGE, FAIR, "ages.paren"))
+            out.append(span(m.start(g), m.end(g), PhiType.AGE, FAIR, "ages.paren"))
     return out
 
 
@@ -211,6 +225,7 @@ TEXT_RULES: tuple[tuple[str, Callable[[str], list[Span]]], ...] = (
     ("ids.plate", ids_plate),
     ("addresses.unit", addresses_unit),
     ("addresses.city-state-zip", addresses_city_state_zip),
+    ("addresses.street-name", addresses_street_name),
 )
 AGE_RULES: tuple[tuple[str, Callable[[str, str], list[Span]]], ...] = (
     ("ages.spelled", ages_spelled),
