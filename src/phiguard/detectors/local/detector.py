@@ -96,6 +96,7 @@ class LocalDetector:
                 f"unknown age_policy {age_policy!r}; choose one of: {', '.join(POLICIES)}"
             )
         self.selection = Selection.of(rules, disable)
+        self.window = WINDOW  # notes longer than this are detected in windows (see _windowed)
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
         from presidio_analyzer.predefined_recognizers import (
@@ -174,10 +175,10 @@ class LocalDetector:
     # --- internals ---------------------------------------------------------------------
     def _run(self, texts: list[str]) -> Iterator[list[Span]]:
         try:
-            short = [t for t in texts if len(t) <= WINDOW]
+            short = [t for t in texts if len(t) <= self.window]
             done = iter(list(self._detect(short)))
             for text in texts:
-                yield next(done) if len(text) <= WINDOW else self._windowed(text)
+                yield next(done) if len(text) <= self.window else self._windowed(text)
         except DetectionError:
             raise
         except Exception as exc:  # never let library errors carry note text upwards
@@ -188,7 +189,7 @@ class LocalDetector:
         """A long note in windows of ~WINDOW chars cut on line breaks, each seen with
         _OVERLAP chars of context on both sides; a span belongs to the window its start lies
         in. Names found anywhere are then re-marked everywhere (consistency across windows)."""
-        cores = [(c.start, c.end) for c in iter_chunks(text, WINDOW)]
+        cores = [(c.start, c.end) for c in iter_chunks(text, self.window)]
         views = [
             (_line_start(text, max(0, a - _OVERLAP)), _line_end(text, b + _OVERLAP))
             for a, b in cores
@@ -245,7 +246,12 @@ class LocalDetector:
                         or low in lex.us_cities
                         or low in lex.world_cities
                         or low in lex.facility_stems
-                        or (prose and not lex.is_plain_word(low) and low not in lex.drugs)
+                        or (
+                            prose
+                            and titled(w)
+                            and plausible_name(text, tok.start, tok.end, lex)
+                            and _in_prose(text, tok.start)
+                        )
                     ):
                         starts.add(text.rfind("\n", 0, tok.start) + 1)
         for m in _PATTERN_CUE.finditer(text):

@@ -8,7 +8,7 @@ designator included (it is part of the name). `locations.town` finds a known tow
 
 from __future__ import annotations
 
-from phiguard.detectors.local.clinical.common import FAIR, FUNCTION_WORDS, GOOD, span
+from phiguard.detectors.local.clinical.common import FAIR, FUNCTION_WORDS, GOOD, WEAK, span
 from phiguard.detectors.local.clinical.lexicon import Lexicon
 from phiguard.detectors.local.clinical.tokens import Note, Token
 from phiguard.detectors.local.clinical.vocab import vocab
@@ -60,7 +60,7 @@ def facility_shape(note: Note, lex: Lexicon) -> list[Span]:
     n = len(toks)
     i = 0
     while i < n:
-        size = designator_at(toks, i)
+        size = designator_at(toks, i) if toks[i].low in _FIRST_WORDS else 0
         if not size:
             i += 1
             continue
@@ -137,8 +137,8 @@ def _city(low: str, lex: Lexicon) -> bool:
 
 
 def town(note: Note, lex: Lexicon) -> list[Span]:
-    """locations.town: a known town after a place preposition in mixed-case prose."""
-    if note.upper or note.lower:
+    """locations.town: a known town, capitalised, after a place preposition."""
+    if note.upper:
         return []
     toks, out = note.tokens, []
     for i in range(1, len(toks)):
@@ -155,12 +155,11 @@ def town(note: Note, lex: Lexicon) -> list[Span]:
             and (tok.low in _PLACE_PREFIX or (_city(tok.low, lex) and _city(nxt.low, lex)))
         )
         if not two and (
-            not _city(tok.low, lex)
-            or lex.is_common(tok.low)
-            or tok.low in lex.clinical
-            or tok.low in lex.states
+            not _city(tok.low, lex) or tok.low in lex.clinical or tok.low in lex.states
         ):
             continue
+        # a town that is also a word ("Boston" is a card game) counts, but scores lower
+        score = FAIR if two or not lex.is_common(tok.low) else WEAK
         end = i + 1 if two else i
-        out.append(span(tok.start, toks[end].end, PhiType.LOCATION, FAIR, "locations.town"))
+        out.append(span(tok.start, toks[end].end, PhiType.LOCATION, score, "locations.town"))
     return out

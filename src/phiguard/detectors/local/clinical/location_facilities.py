@@ -192,9 +192,11 @@ class FacilityRules(PlaceWords):
             out.append(
                 span(tok.start, toks[k - 1].end, PhiType.LOCATION, GOOD, "locations.facility")
             )
+        if low not in ("st", "saint"):
+            return
         head_soon = any(t.low in _HEADS for t in toks[i + 1 : i + 6])
         before_st = toks[i - 1].low if i > 0 else ""
-        if low in ("st", "saint") and (before_st in _PREPS | {"by", "@", "(", "vs"} or head_soon):
+        if before_st in _PREPS | {"by", "@", "(", "vs"} or head_soon:
             k = i + 2 if i + 2 < n and toks[i + 1].text == "." else i + 1
             nxt = toks[k] if k < n else None
             if (

@@ -14,14 +14,24 @@ from collections.abc import Callable
 from phiguard.detectors.local.clinical.common import FAIR, FUNCTION_WORDS, span
 from phiguard.detectors.local.clinical.name_context import ContextRules
 from phiguard.detectors.local.clinical.name_words import (
+    _CREDENTIALS,
     _HEADS_NOT_NAMES,
     _PLACE_NOUNS,
     _ROLES,
+    _RUN_TRIGGERS,
+    _TALK,
     _TITLES,
     Marks,
 )
 from phiguard.detectors.local.clinical.tokens import Note
 from phiguard.spans import PhiType, Span
+
+_PER_BY = frozenset({"per", "by"})
+_IS_WAS = frozenset({"is", "was"})
+_WEAK_CUES = (
+    frozenset({"per", "contacts", "contacted", "contact", "mr", "mrs", "ms", "by", "called"})
+    | _TALK
+)
 
 
 class NameRules(ContextRules):
@@ -33,22 +43,38 @@ class NameRules(ContextRules):
         mark = Marks(allowed)
         hits = mark.hits
 
+        # Each rule starts from a condition on its own token; testing that first (the gate)
+        # skips the call for the many tokens no rule can start from.
+        lex, titles_roles = self.lex, _TITLES | _ROLES
         for i in range(n):
-            self._run(note, i, mark)
-            if self._title_or_relation(note, i, mark):
+            tok = toks[i]
+            low = tok.low
+            single = len(tok.text) == 1
+            if low in _RUN_TRIGGERS:
+                self._run(note, i, mark)
+            if low in titles_roles and self._title_or_relation(note, i, mark):
                 continue
-            self._credential(note, i, mark)
-            self._initial_surname(note, i, mark)
-            self._dictionary_pair(note, i, mark)
-            self._last_first(note, i, mark)
-            self._first_verb(note, i, mark)
-            self._paren(note, i, mark)
-            self._bare_initial(note, i, mark)
-            self._pair_verb(note, i, mark)
-            self._weak_cues(note, i, mark)
-            self._dictionary(note, i, mark)
-            self._pair_aware(note, i, mark)
-            self._age_line(note, i, mark)
+            if low in _CREDENTIALS:
+                self._credential(note, i, mark)
+            if single:
+                self._initial_surname(note, i, mark)
+            name_word = lex.is_name_word(low)
+            if name_word:
+                self._dictionary_pair(note, i, mark)
+                self._last_first(note, i, mark)
+                self._first_verb(note, i, mark)
+                self._paren(note, i, mark)
+            if single or low in _PER_BY:
+                self._bare_initial(note, i, mark)
+            if name_word:
+                self._pair_verb(note, i, mark)
+            if low in _WEAK_CUES:
+                self._weak_cues(note, i, mark)
+            if name_word:
+                self._dictionary(note, i, mark)
+                self._pair_aware(note, i, mark)
+            if low in _IS_WAS:
+                self._age_line(note, i, mark)
 
         # a signature at the very end: "... 1400U/HR. SUSAN", "Mary Rueping"
         tail = [k for k in range(max(0, n - 3), n) if self._alpha(toks[k])]

@@ -31,14 +31,11 @@ _GLUED_DATE = re.compile(
     r"(?:(?<=[A-Za-z:#])|(?<![\w/.:-]))(\d{1,2})(?:([/.-])|\s+([/.-])\s+)(\d{1,2})"
     r"(?(2)\2|\s+\3\s+)((?:19|20)\d\d|\d\d)(?![\d/%]|\.\d)"
 )
-_EXTENSION = re.compile(
-    r"(?:(?<=\d{4})[ \t]*|\b(?:call|phone|ph|tel|at|reach|dial|on|or|cell|office|desk)[ \t]+)"
-    r"(?:x|ext\.?|extension)[ \t]?(\d{2,5})\b(?![/%.x])",
-    re.I,
+_EXTENSION = re.compile(r"(?<![\w.])(?:x|ext\.?|extension)[ \t]?(\d{2,5})\b(?![/%.x])", re.I)
+_EXTENSION_BEFORE = re.compile(
+    r"(?:\d{4}[ \t]*|\b(?:call|phone|ph|tel|at|reach|dial|on|or|cell|office|desk)[ \t]+)$", re.I
 )
-_INTERNATIONAL = re.compile(
-    r"(?<![\w+])\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}\b"
-)
+_INTERNATIONAL = re.compile(r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}\b")
 _SPACED_PHONE = re.compile(
     r"\b(?:call|phone|ph|tel|telephone|cell|mobile|fax|on|at|or|reach|number)[ \t]*:?[ \t]+"
     r"(\(?\d{2,4}\)?(?:[ .-]\d{2,4}){2,4})(?![\d/]|[.-]\d)",
@@ -51,8 +48,10 @@ _LETTER_GROUP = re.compile(r"[A-Z]+")
 _DIGIT_GROUP = re.compile(r"\d+")
 _RANGE = re.compile(r"\d-\d")
 _CUED_ID = re.compile(
-    r"\b(?P<cue>[A-Za-z]+)(?:[ \t]+(?:id|number|no\.?|#|num))?[ \t]*(?:is|was|:|#)?[ \t]*"
-    r"(?P<id>[A-Za-z0-9]*\d[A-Za-z0-9-]{2,})\b"
+    rf"\b(?:{'|'.join(sorted(VOCAB['id-cues'], key=len, reverse=True))})"
+    r"(?:[ \t]+(?:id|number|no\.?|#|num))?[ \t]*(?:is|was|:|#)?[ \t]*"
+    r"(?P<id>[A-Za-z0-9]*\d[A-Za-z0-9-]{2,})\b",
+    re.I,
 )
 _APARTMENT = re.compile(
     r"\b(?:apt|apartment|suite|ste|flat)\.?[ \t]*#?[ \t]*(?:\d+[A-Za-z]?|[A-Za-z]\d+)\b", re.I
@@ -74,7 +73,7 @@ _SPELLED_AGE = re.compile(
     re.I,
 )
 _TURNED = re.compile(r"\b(?:turned|turns|turning)[ \t]+(\d{2,3})\b(?![ \t]*(?:%|mg|times|x))", re.I)
-_PAREN_AGE = re.compile(r"(?<=[^\W\d_]) ?\((\d{2,3})\)|(?<=[^\W\d_]), (\d{2,3}),")
+_PAREN_AGE = re.compile(r" ?\((\d{2,3})\)|, (\d{2,3}),")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z0-9]*)\W*$")
 _NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _DECADES = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
@@ -109,6 +108,7 @@ def phones_extension(text: str) -> list[Span]:
     return [
         span(m.start(1), m.end(1), PhiType.PHONE_OR_FAX, GOOD, "phones.extension")
         for m in _EXTENSION.finditer(text)
+        if _EXTENSION_BEFORE.search(text, max(0, m.start() - 16), m.start())
     ]
 
 
@@ -118,6 +118,7 @@ def phones_international(text: str) -> list[Span]:
         span(m.start(), m.end(), PhiType.PHONE_OR_FAX, GOOD, "phones.international")
         for m in _INTERNATIONAL.finditer(text)
         if sum(c.isdigit() for c in m.group()) >= 8
+        and not (m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] == "+"))
     ]
     for m in _SPACED_PHONE.finditer(text):
         if 8 <= sum(c.isdigit() for c in m.group(1)) <= 15:
@@ -137,12 +138,15 @@ def ids_mixed(text: str) -> list[Span]:
         digits = _DIGIT_GROUP.findall(code)
         if len(code) < 7 or sum(map(len, digits)) < 3 or text[m.end() : m.end() + 1] == "%":
             continue
+        prefixed = len(letters) == 1 and len(letters[0]) == 1 and code[0].isalpha()
+        if prefixed and len(digits) == 1 and len(digits[0]) >= 6:  # "X49320176"
+            out.append(span(m.start(), m.end(), PhiType.ID, FAIR, "ids.mixed"))
+            continue
         if any(len(g) > 4 or g.lower() in VOCAB["code-units"] for g in letters):
             continue
         if _RANGE.search(code):
             continue  # "83-85NSR": a range and a rhythm
-        prefixed = len(letters) == 1 and len(letters[0]) == 1 and code[0].isalpha()
-        if len(digits) >= 2 or prefixed:
+        if len(digits) >= 2:
             out.append(span(m.start(), m.end(), PhiType.ID, FAIR, "ids.mixed"))
     return out
 
@@ -152,7 +156,6 @@ def ids_plate(text: str) -> list[Span]:
     return [
         span(m.start("id"), m.end("id"), PhiType.ID, GOOD, "ids.plate")
         for m in _CUED_ID.finditer(text)
-        if m.group("cue").lower() in VOCAB["id-cues"]
     ]
 
 
@@ -189,11 +192,23 @@ def _spelled_value(words: str) -> int:
 
 def ages_spelled(text: str, policy: str) -> list[Span]:
     """ages.spelled: "NINETY-TWO year old", "is ninety-one" (over 89 unless policy "all")."""
-    out = []
+    out: list[Span] = []
+    low = text.lower()
+    if not any(d in low for d in _DECADES) and "hundred" not in low:
+        return out
     for m in _SPELLED_AGE.finditer(text):
         g = 1 if m.group(1) else 2
+        before = _WORD_BEFORE.search(text, max(0, m.start() - 24), m.start())
+        if g == 2 and before is not None and before.group(1).lower() in VOCAB["paren-not-age"]:
+            continue  # "HR is ninety": a vital sign, not an age
         if policy == "all" or _spelled_value(m.group(g)) > 89:
             out.append(span(m.start(g), m.end(g), PhiType.AGE, GOOD, "ages.spelled"))
+    return out
+
+
+def ages_turned(text: str, policy: str) -> list[Span]:
+    """ages.stated: "turned 95", "turns 101" (over 89 unless policy "all")."""
+    out = []
     for m in _TURNED.finditer(text):
         value = int(m.group(1))
         if value <= 120 and (policy == "all" or value > 89):
@@ -206,6 +221,8 @@ def ages_paren(text: str, policy: str) -> list[Span]:
     ("Rose Pike (95)", "Rose Pike, 95, was admitted")."""
     out = []
     for m in _PAREN_AGE.finditer(text):
+        if not m.start() or not text[m.start() - 1].isalpha():
+            continue  # the word right before must be a word, not a number or a unit
         g = 1 if m.group(1) else 2
         value = int(m.group(g))
         before = _WORD_BEFORE.search(text, max(0, m.start() - 24), m.start())
@@ -229,5 +246,6 @@ TEXT_RULES: tuple[tuple[str, Callable[[str], list[Span]]], ...] = (
 )
 AGE_RULES: tuple[tuple[str, Callable[[str, str], list[Span]]], ...] = (
     ("ages.spelled", ages_spelled),
+    ("ages.stated", ages_turned),
     ("ages.paren", ages_paren),
 )
