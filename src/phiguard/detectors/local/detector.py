@@ -22,7 +22,7 @@ from phiguard.detectors.local.clinical.lexicon import Lexicon, lexicon
 from phiguard.detectors.local.clinical.oov import plausible_name, titled
 from phiguard.detectors.local.clinical.propagate import propagate_words, words_to_propagate
 from phiguard.detectors.local.clinical.registry import Selection
-from phiguard.detectors.local.clinical.vetoes import veto_eponyms
+from phiguard.detectors.local.clinical.vetoes import veto_eponyms, veto_states
 from phiguard.errors import ConfigError, DetectionError
 from phiguard.spans import PhiType, Span
 
@@ -222,7 +222,8 @@ class LocalDetector:
             spans = self._rules.find(note.text, note) if note.text.strip() else []
             if view:
                 doc = next(ner_docs) if ner else self._nlp.make_doc(view)
-                spans += veto_eponyms(note.text, self._presidio(note.text, view, offsets, doc))
+                found = veto_eponyms(note.text, self._presidio(note.text, view, offsets, doc))
+                spans += veto_states(note.text, found)
             out.append(spans)
         return out
 

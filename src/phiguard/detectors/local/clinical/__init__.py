@@ -23,7 +23,7 @@ from phiguard.detectors.local.clinical.propagate import propagate, split_possess
 from phiguard.detectors.local.clinical.registry import GROUPS, Selection
 from phiguard.detectors.local.clinical.robust import AGE_RULES, TEXT_RULES
 from phiguard.detectors.local.clinical.tokens import Note
-from phiguard.detectors.local.clinical.vetoes import veto_eponyms
+from phiguard.detectors.local.clinical.vetoes import veto_eponyms, veto_states
 from phiguard.spans import PhiType, Span
 
 
@@ -87,7 +87,7 @@ class ClinicalRecognizers:
             found += whole_facilities(note, found)
         if on("consistency"):
             found += propagate(note, found, self.lex)
-        return split_possessives(text, found)
+        return split_possessives(text, veto_states(text, found))
 
     _NOTE_RULES = (
         ("locations.facility-shape", facility_shape),

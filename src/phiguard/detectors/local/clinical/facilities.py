@@ -24,6 +24,8 @@ _NOT_NAMES = VOCAB["not-names"]
 _TOWN_CUES = VOCAB["town-cues"]
 _MAX_NAME_WORDS = 4
 _PLACE_PREFIX = VOCAB["place-prefix"]
+# "North Carolina" names a state, and a state alone is not PHI under Safe Harbor
+_TWO_WORD_STATES = frozenset(tuple(x.split("_")) for x in vocab("locations")["two-word-states"])
 
 
 def designator_at(toks: list[Token], i: int) -> int:
@@ -154,6 +156,8 @@ def town(note: Note, lex: Lexicon) -> list[Span]:
             and nxt.low not in lex.clinical
             and (tok.low in _PLACE_PREFIX or (_city(tok.low, lex) and _city(nxt.low, lex)))
         )
+        if two and nxt is not None and (tok.low, nxt.low) in _TWO_WORD_STATES:
+            continue
         if not two and (
             not _city(tok.low, lex) or tok.low in lex.clinical or tok.low in lex.states
         ):
