@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from phiguard.detectors.local.clinical.common import FAIR, FUNCTION_WORDS, span
+from phiguard.detectors.local.clinical.common import FAIR, FUNCTION_WORDS
 from phiguard.detectors.local.clinical.location_facilities import FacilityRules
 from phiguard.detectors.local.clinical.location_words import (
     _AFTER_PAIR,
@@ -32,9 +32,10 @@ from phiguard.detectors.local.clinical.location_words import (
     _TWO_WORD_STATES,
     _UNITS,
     _gap,
+    loc,
 )
-from phiguard.detectors.local.clinical.tokens import Note
-from phiguard.spans import PhiType, Span
+from phiguard.detectors.local.clinical.tokens import Note, at
+from phiguard.spans import Span
 
 
 class CueRules(FacilityRules):
@@ -44,9 +45,7 @@ class CueRules(FacilityRules):
         """locations.cue / locations.residence: the object of a transfer/residence cue.
 
         True when the token is settled and no later rule may look at it."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, _tok, low = at(note, i)
         # 3. object of a transfer/residence cue, or a unit name with a number
         if low in _PREPS and i + 1 < n:
             j = i + 1
@@ -89,9 +88,7 @@ class CueRules(FacilityRules):
                         or self.lex.is_name_word(follow.low)
                     )
                 ):
-                    out.append(
-                        span(cand.start, follow.end, PhiType.LOCATION, FAIR, "locations.cue")
-                    )
+                    out.append(loc(cand.start, follow.end, FAIR, "cue"))
                     return True
             if (
                 cand.low in _PLACE_PREFIX
@@ -114,15 +111,7 @@ class CueRules(FacilityRules):
                     )
                 ):
                     end = self._extend(note, j + 1, limit=3, loose=True)
-                    out.append(
-                        span(
-                            cand.start,
-                            toks[end - 1].end,
-                            PhiType.LOCATION,
-                            FAIR,
-                            "locations.cue",
-                        )
-                    )
+                    out.append(loc(cand.start, toks[end - 1].end, FAIR, "cue"))
                     return True
             if (
                 residence
@@ -143,15 +132,7 @@ class CueRules(FacilityRules):
                 end = self._extend(note, j, limit=2, loose=True)
                 if end == j + 1 and end < n and self._town_tail(note, cand, toks[end]):
                     end += 1  # "lives in quillby hill,": a two-word town
-                out.append(
-                    span(
-                        cand.start,
-                        toks[end - 1].end,
-                        PhiType.LOCATION,
-                        FAIR,
-                        "locations.residence",
-                    )
-                )
+                out.append(loc(cand.start, toks[end - 1].end, FAIR, "residence"))
                 return True
             unit = self._unit_number(note, j)
             mid = toks[j + 1] if j + 1 < n else None
@@ -230,16 +211,12 @@ class CueRules(FacilityRules):
                     if upper_surname and not self._placeish(note, cand, verb)
                     else self._extend(note, j, loose=lower_place and cand.text.islower())
                 )
-                out.append(
-                    span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "locations.cue")
-                )
+                out.append(loc(cand.start, toks[end - 1].end, FAIR, "cue"))
         return False
 
     def _agency(self, note: Note, i: int, out: list[Span]) -> None:
         """locations.agency: an agency named by the staff it sent ("seen by X nurse")."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, _tok, low = at(note, i)
         # 3b. an agency or facility named by the staff it sent: "seen by X nurse",
         # "screened by X-Y hospice" (after an evaluation verb)
         if low == "by" and i + 2 < n and {t.low for t in toks[max(0, i - 2) : i]} & _BY_CUES:
@@ -274,15 +251,11 @@ class CueRules(FacilityRules):
                 and cand.low not in FUNCTION_WORDS
                 and (note.upper or note.lower or cand.text[0].isupper())
             ):
-                out.append(
-                    span(cand.start, toks[k - 1].end, PhiType.LOCATION, FAIR, "locations.agency")
-                )
+                out.append(loc(cand.start, toks[k - 1].end, FAIR, "agency"))
 
     def _ward_number(self, note: Note, i: int, out: list[Span]) -> None:
         """locations.ward: a ward name with its number, wherever it stands."""
-        toks = note.tokens
-        tok = toks[i]
-        low = tok.low
+        toks, _, tok, low = at(note, i)
         # 4. a ward name with its number, wherever it stands: "PLAN: WHITCOMBE 4"
         if (
             self._unit_number(note, i)
@@ -294,13 +267,11 @@ class CueRules(FacilityRules):
             and (note.upper or note.lower or tok.text[0].isupper() or not self.lex.is_word(low))
         ):
             start = self._hyphen_start(note, i)
-            out.append(span(start, tok.end, PhiType.LOCATION, FAIR, "locations.unit"))
+            out.append(loc(start, tok.end, FAIR, "unit"))
 
     def _ward_named(self, note: Note, i: int, out: list[Span]) -> None:
         """locations.ward: a ward named after a person or town, with its number."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, tok, low = at(note, i)
         # 5. a ward named after a person or town: "ON PELHAM 6 WITH", "Plan: Ortega 3",
         # "sent to marisol 3 ambulating", "west quillby 4"
         prev_tok = toks[i - 1] if i else None
@@ -327,7 +298,7 @@ class CueRules(FacilityRules):
                 and (self._unit_number(note, i) or (moved and self._loose_unit(note, i)))
             ):
                 start = self._hyphen_start(note, i)
-                out.append(span(start, tok.end, PhiType.LOCATION, FAIR, "locations.ward"))
+                out.append(loc(start, tok.end, FAIR, "ward"))
         if prev_tok is not None and (
             low in _PLACE_PREFIX
             and i + 1 < n
@@ -345,12 +316,11 @@ class CueRules(FacilityRules):
             and _GAP_OK.match(_gap(note, tok, toks[i + 1]))
             and self._unit_number(note, i + 1)
         ):
-            out.append(span(tok.start, toks[i + 1].end, PhiType.LOCATION, FAIR, "locations.ward"))
+            out.append(loc(tok.start, toks[i + 1].end, FAIR, "ward"))
 
     def _ward_between_units(self, note: Note, i: int, out: list[Span]) -> None:
         """locations.unit: a ward between unit names ("MICU/X/CCU")."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
+        toks, n, tok, _ = at(note, i)
         # 6. a ward between unit names: "MICU/X/CCU"
         if tok.text == "/" and i + 1 < n and toks[i + 1].start == tok.end:
             k = i + 1
@@ -375,15 +345,11 @@ class CueRules(FacilityRules):
                     for t in run
                 )
             ):
-                out.append(
-                    span(run[0].start, run[-1].end, PhiType.LOCATION, FAIR, "locations.ward")
-                )
+                out.append(loc(run[0].start, run[-1].end, FAIR, "ward"))
 
     def _place_noun_in(self, note: Note, i: int, out: list[Span]) -> None:
         """locations.in: a Title-case place after a place noun ("a farm in X")."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, _tok, low = at(note, i)
         # 8. "owns a farm in X", "the parish in X": a Title-case place after a place noun
         if (
             low == "in"
@@ -398,15 +364,11 @@ class CueRules(FacilityRules):
             and len(toks[i + 1].text) >= 3
         ):
             end = self._extend(note, i + 1, limit=2)
-            out.append(
-                span(toks[i + 1].start, toks[end - 1].end, PhiType.LOCATION, FAIR, "locations.in")
-            )
+            out.append(loc(toks[i + 1].start, toks[end - 1].end, FAIR, "in"))
 
     def _staying_at(self, note: Note, i: int, out: list[Span]) -> None:
         """locations.at: where someone is, when the place is in no dictionary."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, _tok, low = at(note, i)
         # 9. "daughter is at the Quillmoor": where someone is, when the place is a word no
         # dictionary knows (an ordinary word there is "at the bedside", "at baseline")
         if low == "at" and 0 < i < n - 1 and toks[i - 1].low in _BEING_AT:
@@ -427,15 +389,11 @@ class CueRules(FacilityRules):
                 )
             ):
                 end = self._extend(note, j, limit=2)
-                out.append(
-                    span(cand.start, toks[end - 1].end, PhiType.LOCATION, FAIR, "locations.at")
-                )
+                out.append(loc(cand.start, toks[end - 1].end, FAIR, "at"))
 
     def _date_at(self, note: Note, i: int, out: list[Span]) -> None:
         """locations.date-at: where something happened on a date ("7/23 AT X")."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, _tok, low = at(note, i)
         # 10. "7/23 AT X": where something happened on a date, a surname or unknown word
         # ("7/23 at home", "7/23 at 0800", "7/23 AT NOON" stay clean; an ordinary word
         # only in Title case in a mixed-case note)
@@ -453,21 +411,11 @@ class CueRules(FacilityRules):
                 and (cand.low not in self.lex.first or cand.low in self.lex.last)
             ):
                 end = self._extend(note, i + 1, limit=2)
-                out.append(
-                    span(
-                        cand.start,
-                        toks[end - 1].end,
-                        PhiType.LOCATION,
-                        FAIR,
-                        "locations.date-at",
-                    )
-                )
+                out.append(loc(cand.start, toks[end - 1].end, FAIR, "date-at"))
 
     def _went_to_pair(self, note: Note, i: int, out: list[Span]) -> None:
         """locations.pair: two name words after a movement verb in a one-case note."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, _tok, low = at(note, i)
         # 11. "WENT TO HALL MARTINEZ WITH FEVER": in a one-case note, two name words after
         # a movement verb and "to/from/at", one of them no English word, then a function
         # word or punctuation
@@ -493,13 +441,11 @@ class CueRules(FacilityRules):
                     or nxt3.text in (",", ".", ";", ")")
                 )
             ):
-                out.append(span(a.start, b.end, PhiType.LOCATION, FAIR, "locations.pair"))
+                out.append(loc(a.start, b.end, FAIR, "pair"))
 
     def _lives_in_abbrev(self, note: Note, i: int, out: list[Span]) -> None:
         """locations.abbrev: "lives in XX", a town abbreviation."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, _tok, low = at(note, i)
         # 12. "lives in XX": a town abbreviation, even one that is also clinical
         # shorthand, in a mixed-case note; not a state or a kind of housing ("lives in ALF")
         if low == "in" and 0 < i < n - 1 and toks[i - 1].low in _LIVES_IN and not note.upper:
@@ -516,4 +462,4 @@ class CueRules(FacilityRules):
                 and not after.isalnum()
                 and after != "-"
             ):
-                out.append(span(cand.start, cand.end, PhiType.LOCATION, FAIR, "locations.abbrev"))
+                out.append(loc(cand.start, cand.end, FAIR, "abbrev"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from phiguard.detectors.local.clinical.common import FUNCTION_WORDS, GOOD, span
+from phiguard.detectors.local.clinical.common import FUNCTION_WORDS, GOOD
 from phiguard.detectors.local.clinical.location_words import (
     _ACRONYM_AFTER,
     _DESIGNATORS,
@@ -22,9 +22,10 @@ from phiguard.detectors.local.clinical.location_words import (
     PlaceWords,
     _gap,
     _is_acronym,
+    loc,
 )
-from phiguard.detectors.local.clinical.tokens import Note
-from phiguard.spans import PhiType, Span
+from phiguard.detectors.local.clinical.tokens import Note, at
+from phiguard.spans import Span
 
 
 class FacilityRules(PlaceWords):
@@ -32,9 +33,7 @@ class FacilityRules(PlaceWords):
 
     def _facility(self, note: Note, i: int, out: list[Span]) -> None:
         """locations.facility: the words before a facility noun ("X Hosp", "X Medical Center")."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, _tok, low = at(note, i)
         # 1. words before a facility noun: "Lakeview Hosp", "sacred heart hospital"
         nxt_low = toks[i + 1].low if i + 1 < n else ""
         head = (
@@ -179,19 +178,15 @@ class FacilityRules(PlaceWords):
                     k for k in range(i0, h + 1) if toks[k].low in _KEEP_HEADS | _KEEP_DESIGNATORS
                 ]
                 end = toks[keep[-1]].end if keep else toks[i0 - 1].end
-                out.append(span(toks[j].start, end, PhiType.LOCATION, GOOD, "locations.facility"))
+                out.append(loc(toks[j].start, end, GOOD, "facility"))
 
     def _known_facility(self, note: Note, i: int, out: list[Span]) -> None:
         """locations.facility / locations.saint: known multi-word hospital names, "St. X"."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, tok, low = at(note, i)
         # 1b. well-known multi-word hospital names and "St. Brigid" after a preposition
         if i + 1 < n and (low, toks[i + 1].low) in self.lex.facility_names:
             k = i + 2 if toks[i + 1].low not in _HEADS else i + 1
-            out.append(
-                span(tok.start, toks[k - 1].end, PhiType.LOCATION, GOOD, "locations.facility")
-            )
+            out.append(loc(tok.start, toks[k - 1].end, GOOD, "facility"))
         if low not in ("st", "saint"):
             return
         head_soon = any(t.low in _HEADS for t in toks[i + 1 : i + 6])
@@ -217,24 +212,21 @@ class FacilityRules(PlaceWords):
                     )
                 )
             ):
-                out.append(span(tok.start, toks[k].end, PhiType.LOCATION, GOOD, "locations.saint"))
+                out.append(loc(tok.start, toks[k].end, GOOD, "saint"))
 
     def _acronym(self, note: Note, i: int, out: list[Span]) -> None:
         """locations.acronym: hospital-style acronyms after to/at/from ("to SJH")."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
+        toks, n, tok, _ = at(note, i)
         # 2. hospital-style acronyms: "to SJH", "SJH cath lab", "VAMC"
         if _is_acronym(tok, self.lex) and (tok.text.isupper() or note.lower):
             before = toks[i - 1].low if i else ""
             after = toks[i + 1].low if i + 1 < n else ""
             if before in _PREPS or before in {"by", "of"} or after in _ACRONYM_AFTER:
-                out.append(span(tok.start, tok.end, PhiType.LOCATION, GOOD, "locations.acronym"))
+                out.append(loc(tok.start, tok.end, GOOD, "acronym"))
 
     def _university(self, note: Note, i: int, out: list[Span]) -> None:
         """locations.univ: "University of X"."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, tok, low = at(note, i)
         # 7. "University of X"
         if (
             low in ("university", "univ")
@@ -247,4 +239,4 @@ class FacilityRules(PlaceWords):
             end = self._extend(note, i + 2, limit=2)
             while end > i + 3 and toks[end - 1].low in _DESIGNATORS | _HEADS:
                 end -= 1  # "University of X Medical Center": the designator is not PHI
-            out.append(span(tok.start, toks[end - 1].end, PhiType.LOCATION, GOOD, "locations.univ"))
+            out.append(loc(tok.start, toks[end - 1].end, GOOD, "univ"))

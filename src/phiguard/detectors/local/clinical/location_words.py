@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 
-from phiguard.detectors.local.clinical.common import FUNCTION_WORDS
+from phiguard.detectors.local.clinical.common import FUNCTION_WORDS, span
 from phiguard.detectors.local.clinical.lexicon import Lexicon
 from phiguard.detectors.local.clinical.tokens import Note, Token
 from phiguard.detectors.local.clinical.vocab import vocab
+from phiguard.spans import PhiType, Span
 
 VOCAB = vocab("locations")
 
@@ -79,6 +80,11 @@ _DATE_AT = re.compile(
     r"(?<![\d/.])(?:1[0-2]|0?[1-9])/(?:[12]\d|3[01]|0?[1-9])(?:/\d{2,4})?[ \t]+(?:at|@)[ \t]+$",
     re.IGNORECASE,
 )
+
+
+def loc(start: int, end: int, score: float, rule: str) -> Span:
+    """A LOCATION finding of rule `locations.<rule>`."""
+    return span(start, end, PhiType.LOCATION, score, f"locations.{rule}")
 
 
 def _gap(note: Note, a: Token, b: Token) -> str:

@@ -19,7 +19,7 @@ from phiguard.detectors.local.clinical.name_words import (
     _TALK,
     Marks,
 )
-from phiguard.detectors.local.clinical.tokens import Note
+from phiguard.detectors.local.clinical.tokens import Note, at
 
 
 class ContextRules(TitleRules):
@@ -27,9 +27,7 @@ class ContextRules(TitleRules):
 
     def _dictionary_pair(self, note: Note, i: int, mark: Marks) -> None:
         """names.pair: a first + last name pair from the dictionaries."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, tok, low = at(note, i)
         nxt = self._next_word(note, i)
         # first + last name pair from the dictionaries: "janelle okafor", "mary lindqvist"
         if (
@@ -80,9 +78,7 @@ class ContextRules(TitleRules):
 
     def _last_first(self, note: Note, i: int, mark: Marks) -> None:
         """names.last-first: "HERNANDEZ, CYNTHIA"."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, _tok, low = at(note, i)
         # "HERNANDEZ, CYNTHIA": a surname, a comma and a first name
         if (
             i + 2 < n
@@ -98,9 +94,7 @@ class ContextRules(TitleRules):
 
     def _first_verb(self, note: Note, i: int, mark: Marks) -> None:
         """names.first-verb: a name followed by what people do in notes."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, tok, low = at(note, i)
         # a name followed by what people do in notes: "AMY AWARE", "Bianca asking"
         if (
             i + 1 < n
@@ -126,9 +120,7 @@ class ContextRules(TitleRules):
 
     def _paren(self, note: Note, i: int, mark: Marks) -> None:
         """names.paren: a first name alone in parentheses."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, _tok, low = at(note, i)
         # a first name alone in parentheses: "contact person (Rosalind)"
         if (
             0 < i < n - 1
@@ -148,9 +140,7 @@ class ContextRules(TitleRules):
 
     def _bare_initial(self, note: Note, i: int, mark: Marks) -> None:
         """names.initial: an initial without its period before a surname."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, tok, low = at(note, i)
         # "per A BARNES": an initial without its period after per/by
         if (
             low in ("per", "by")
@@ -196,9 +186,7 @@ class ContextRules(TitleRules):
 
     def _pair_verb(self, note: Note, i: int, mark: Marks) -> None:
         """names.pair: a first name and an unknown word, then "aware"/"notified"."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, tok, low = at(note, i)
         # "grace vukovic aware": a first name and an unknown word, then "aware"/"notified"
         if (
             low in self.lex.first
@@ -215,9 +203,7 @@ class ContextRules(TitleRules):
     def _weak_cues(self, note: Note, i: int, mark: Marks) -> None:
         """names.per / names.talk / names.title / names.nickname: weaker cues, so the word
         must look like a name."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, _tok, low = at(note, i)
         # "per TREMBLAY", "talked with joanna": weaker cues, so the word must look like a name
         if (
             low == "per"
@@ -292,9 +278,7 @@ class ContextRules(TitleRules):
 
     def _dictionary(self, note: Note, i: int, mark: Marks) -> None:
         """names.dictionary: a dictionary name where case says it is one."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, tok, low = at(note, i)
         # capitalised dictionary first name mid-sentence in a mixed-case note: "Matteo";
         # in ALL-CAPS or lower-case notes a first name that is no English word: "KAYLEE"
         bare = (note.upper or note.lower) and len(low) >= 4 and not self.lex.is_word(low)
@@ -352,9 +336,7 @@ class ContextRules(TitleRules):
 
     def _pair_aware(self, note: Note, i: int, mark: Marks) -> None:
         """names.pair: two dictionary names, one no English word, then "aware"."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, tok, low = at(note, i)
         # "o'dowd quang aware": two dictionary names, one no English word, then "aware"
         if (
             i + 2 < n
@@ -375,9 +357,7 @@ class ContextRules(TitleRules):
 
     def _age_line(self, note: Note, i: int, mark: Marks) -> None:
         """names.age: the words opening a line before "is a <age>"."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, _tok, low = at(note, i)
         # "dusty quintero is a 64 yo": the words opening a line before "is a <age>"
         if (
             low in ("is", "was")

@@ -22,7 +22,7 @@ from phiguard.detectors.local.clinical.name_words import (
     Marks,
     NameWords,
 )
-from phiguard.detectors.local.clinical.tokens import Note
+from phiguard.detectors.local.clinical.tokens import Note, at
 
 
 class TitleRules(NameWords):
@@ -30,9 +30,7 @@ class TitleRules(NameWords):
 
     def _run(self, note: Note, i: int, mark: Marks) -> None:
         """names.run: a cue with a run of dictionary names next to it."""
-        toks = note.tokens
-        tok = toks[i]
-        low = tok.low
+        _toks, _, _tok, low = at(note, i)
         if low in _RUN_TRIGGERS:
             mark(self._run_cues(note, i), FAIR, "names.run")
 
@@ -40,9 +38,7 @@ class TitleRules(NameWords):
         """names.title / names.relation: a title or a role/relation word, then the name.
 
         True when the token is settled and no later rule may look at it."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, tok, low = at(note, i)
         nxt = self._next_word(note, i)
         # title: "Dr. Okafor", "DR PELLEGRINI", "dr. o'malley", "Drs Abara and Lund"
         # "Dr. May", "Mr. Will": a Title-case dictionary name after a written-out title
@@ -171,9 +167,7 @@ class TitleRules(NameWords):
 
     def _credential(self, note: Note, i: int, mark: Marks) -> None:
         """names.credential: the name before a credential ("B. CLIFFORD MD", "Maria Silva, RN")."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
-        low = tok.low
+        toks, n, tok, low = at(note, i)
         # credential after: "B. CLIFFORD MD", "anita morris rn", "Maria Silva, RN"
         if low in _CREDENTIALS and i > 0:
             j = i - 1
@@ -272,8 +266,7 @@ class TitleRules(NameWords):
 
     def _initial_surname(self, note: Note, i: int, mark: Marks) -> None:
         """names.initial: an initial + surname after per/by/with or before a clinician verb."""
-        toks, n = note.tokens, len(note.tokens)
-        tok = toks[i]
+        toks, n, tok, _ = at(note, i)
         # initial + surname after "per"/"by": "per B. TREMBLAY", "by C. OKAFOR"
         if (
             self._initial(note, i)

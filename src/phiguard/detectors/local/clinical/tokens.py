@@ -63,3 +63,9 @@ class Note:
             else:
                 hi = mid
         return lo
+
+
+def at(note: Note, i: int) -> tuple[list[Token], int, Token, str]:
+    """(tokens, their count, token i, its lookup key): what every token rule starts from."""
+    tok = note.tokens[i]
+    return note.tokens, len(note.tokens), tok, tok.low
