@@ -22,10 +22,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from phiguard.detectors.local.clinical.tokens import fold
 from phiguard.errors import InputError
 from phiguard.io import read_text
 from phiguard.spans import PhiType, Span
+from phiguard.textkeys import fold
 
 KNOWN_SOURCE = "known"
 

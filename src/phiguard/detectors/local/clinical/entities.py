@@ -13,9 +13,10 @@ from phiguard.detectors.local.clinical.common import FUNCTION_WORDS, GOOD, WEAK_
 from phiguard.detectors.local.clinical.facilities import designator_at
 from phiguard.detectors.local.clinical.lexicon import Lexicon
 from phiguard.detectors.local.clinical.oov import is_unknown
-from phiguard.detectors.local.clinical.tokens import Note, fold
+from phiguard.detectors.local.clinical.tokens import Note
 from phiguard.detectors.local.clinical.vocab import vocab
 from phiguard.spans import PhiType, Span
+from phiguard.textkeys import fold
 
 _INITIAL_AFTER = re.compile(r"[ \t]+([A-Z])\.?(?=[\s,;:)?!]|\.|$)")
 _SUFFIX_AFTER = re.compile(r",?[ \t]+(Jr|Sr|II|III|IV|jr|sr)\b\.?")

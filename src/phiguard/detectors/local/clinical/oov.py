@@ -15,10 +15,11 @@ from functools import lru_cache
 
 from phiguard.detectors.local.clinical.common import FUNCTION_WORDS, WEAK_SIGNAL, span
 from phiguard.detectors.local.clinical.lexicon import Lexicon
-from phiguard.detectors.local.clinical.tokens import Note, Token, fold
+from phiguard.detectors.local.clinical.tokens import Note, Token
 from phiguard.detectors.local.clinical.vetoes import eponyms
 from phiguard.detectors.local.clinical.vocab import vocab
 from phiguard.spans import PhiType, Span
+from phiguard.textkeys import fold
 
 VOCAB = vocab("oov")
 _MONTHS = vocab("names")["months"]

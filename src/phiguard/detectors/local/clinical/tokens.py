@@ -7,9 +7,10 @@ word shapes and their neighbours.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import NamedTuple
+
+from phiguard.textkeys import fold
 
 # Words (letters of any script) keep inner apostrophes ("O'Malley"); hyphens split
 # ("DAUGHTER-JOANNA"), and digits and symbols become their own tokens so neighbours such as
@@ -17,15 +18,6 @@ from typing import NamedTuple
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*|\d+|\S")
 _UPPER = re.compile(r"[A-Z]")
 _LOWER = re.compile(r"[a-z]")
-
-
-def fold(word: str) -> str:
-    """The lookup key of a word: lower case without accents or compatibility forms, so
-    "José", "JOSÉ" and fullwidth "Ｊｏｓｅ" all look up as "jose" in the ASCII word lists."""
-    if word.isascii():
-        return word.lower()
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 class Token(NamedTuple):
