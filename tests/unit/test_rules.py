@@ -35,6 +35,8 @@ def covered(text: str, spans: list[Span], needle: str) -> bool:
 # (rule, text, the PHI it must cover): one line per rule and shape
 FINDS = [
     ("fields.name", "Patient Name: Ottoline Brisk\nMRN: 554433", "Ottoline Brisk"),
+    ("fields.name", "Patient Name: HERNÁNDEZ, JOSÉ\nAttending: Zoë Łukasik", "HERNÁNDEZ, JOSÉ"),
+    ("fields.name", "Patient Name: HERNÁNDEZ, JOSÉ\nAttending: Zoë Łukasik", "Zoë Łukasik"),
     ("fields.id", "MRN: 5544-33-21", "5544-33-21"),
     ("dates.full", "Admitted 03/14/2021 with chest pain", "03/14/2021"),
     ("dates.md", "seen 3/4 in clinic", "3/4"),

@@ -46,7 +46,8 @@ _NEXT_FIELD = re.compile(
 )
 _LABEL_ONLY = re.compile(r"^[\w ()/#.-]{1,40}:\s*$")
 _CREDENTIAL = re.compile(r"^(?:md|m\.d\.|do|rn|np|pa|pa-c|phd|rrt|dds|aprn|fnp|bsn|msn)$", re.I)
-_NAME_PART = re.compile(r"[A-Za-z][A-Za-z.'’-]*(?:\s+[A-Za-z][A-Za-z.'’-]*)*")
+# letters of any script ("HERNÁNDEZ, JOSÉ", "Zoë Łukasik"), not digits or underscores
+_NAME_PART = re.compile(r"[^\W\d_](?:[^\W\d_]|[.'’-])*(?:\s+[^\W\d_](?:[^\W\d_]|[.'’-])*)*")
 _AGE_VALUE = re.compile(r"\d{1,3}")
 
 

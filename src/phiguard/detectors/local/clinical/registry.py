@@ -24,7 +24,7 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
         "dates in the forms clinicians write them, not times, doses or ratios",
         (
             "full", "md", "md-dash", "my", "month", "ordinal", "year", "year-apos",
-            "event-year", "compact", "glued", "spelled",
+            "event-year", "compact", "glued",
         ),
     ),
     "phones": (
@@ -46,7 +46,7 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
         (
             "run", "title", "relation", "credential", "initial", "pair", "last-first",
             "first-verb", "paren", "per", "talk", "nickname", "dictionary", "age",
-            "signature", "hyphen", "grow", "and", "kin", "lower-pair", "script",
+            "signature", "hyphen", "grow", "and", "lower-pair", "script",
         ),
     ),
     "locations": (

@@ -56,12 +56,13 @@ _CUED_ID = re.compile(
 _APARTMENT = re.compile(
     r"\b(?:apt|apartment|suite|ste|flat)\.?[ \t]*#?[ \t]*(?:\d+[A-Za-z]?|[A-Za-z]\d+)\b", re.I
 )
+_TITLE_WORD = r"[A-Z][^\W\d_A-Z]+"  # "Birch", "Québec": a capital, then lower-case letters
 _STREET_NAME = re.compile(
-    r"\b(?:on|at|off|near|onto)[ \t]+((?:[A-Z][a-z]+[ \t]+){1,3}(?:Street|St|Road|Rd|Avenue|Ave"
-    r"|Lane|Ln|Drive|Boulevard|Blvd|Court|Place|Way|Terrace|Circle|Parkway|Highway|Hwy)\b\.?)"
+    rf"\b(?:on|at|off|near|onto)[ \t]+((?:{_TITLE_WORD}[ \t]+){{1,3}}(?:Street|St|Road|Rd|Avenue"
+    r"|Ave|Lane|Ln|Drive|Boulevard|Blvd|Court|Place|Way|Terrace|Circle|Parkway|Highway|Hwy)\b\.?)"
 )
 _CITY_STATE_ZIP = re.compile(
-    rf"\b[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){{0,2}}[ \t]+(?:{_STATES})[ \t]+\d{{5}}(?:-\d{{4}})?\b"
+    rf"\b{_TITLE_WORD}(?:[ \t]+{_TITLE_WORD}){{0,2}}[ \t]+(?:{_STATES})[ \t]+\d{{5}}(?:-\d{{4}})?\b"
 )
 _UNITS = "|".join(sorted(VOCAB["spelled-units"]))
 _TENS = "|".join(sorted(VOCAB["spelled-tens"]))
