@@ -25,6 +25,7 @@ from phiguard.detectors.local.clinical.registry import Selection
 from phiguard.detectors.local.clinical.vetoes import veto_eponyms, veto_states
 from phiguard.errors import ConfigError, DetectionError
 from phiguard.spans import PhiType, Span
+from phiguard.textkeys import fold
 
 log = logging.getLogger(__name__)
 
@@ -326,7 +327,7 @@ class LocalDetector:
         """
         words = list(_WORD.finditer(text, start, end))
         lex = self._lex
-        lows = [w.group().lower() for w in words]
+        lows = [fold(w.group()) for w in words]
         if not words or any(w in lex.clinical for w in lows):
             return None
         titled = [w for w in words if w.group()[0].isupper() and not w.group().isupper()]
@@ -344,7 +345,7 @@ class LocalDetector:
         core = [
             w
             for w in titled
-            if not lex.is_common(w.group().lower()) and w.group().lower() not in _NOT_NAME_WORDS
+            if not lex.is_common(fold(w.group())) and fold(w.group()) not in _NOT_NAME_WORDS
         ]
         if not ok or not core:
             return None
