@@ -37,8 +37,8 @@ def _name_part(word: str, note: Note, lex: Lexicon) -> bool:
     if note.upper or note.lower or not word[0].isupper() or word.isupper():
         return False
     low = fold(word)
-    if low in lex.clinical or low in FUNCTION_WORDS or low in _NOT_PARTS:
-        return False
+    if (low in lex.clinical and word.isascii()) or low in FUNCTION_WORDS or low in _NOT_PARTS:
+        return False  # an accented word is no clinical abbreviation ("Åsa" is not ASA)
     return lex.is_name_word(low) or is_unknown(low, lex)
 
 
