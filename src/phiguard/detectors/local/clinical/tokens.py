@@ -18,7 +18,6 @@ from phiguard.textkeys import fold
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*|\d+|\S")
 _UPPER = re.compile(r"[A-Z]")
 _LOWER = re.compile(r"[a-z]")
-_SHORT = 200  # letters: below this a ratio of capitals says little about the note's style
 
 
 class Token(NamedTuple):
@@ -43,11 +42,8 @@ class Note:
             Token(m.start(), m.end(), m.group(), fold(m.group())) for m in _TOKEN.finditer(text)
         ]
         ups = len(_UPPER.findall(text))
-        lows = len(_LOWER.findall(text))
-        up = ups / ((ups + lows) or 1)
-        # a short text with a capital or two is not "all lower case" ("called from Boston")
-        lower = up < 0.04 and (ups == 0 or ups + lows >= _SHORT)
-        return cls(text, toks, upper=up > 0.8, lower=lower)
+        up = ups / ((ups + len(_LOWER.findall(text))) or 1)
+        return cls(text, toks, upper=up > 0.8, lower=up < 0.04)
 
     def index_at(self, offset: int) -> int:
         """Index of the first token starting at or after `offset` (binary search)."""
