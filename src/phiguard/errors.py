@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -101,6 +103,17 @@ _BY_NAME: dict[str, type[PhiguardError]] = {
         RecordsFailed,
     )
 }
+
+
+def safe_detail(exc: BaseException, texts: Sequence[str]) -> str:
+    """A foreign exception's message, for debug logs, if it quotes none of `texts`: withheld as
+    soon as any word of four or more letters in it also occurs in one of them (case folded)."""
+    message = " ".join(str(exc).split())[:300]
+    words = {w.casefold() for w in re.findall(r"[^\W\d_]{4,}", message)}
+    folded = [t.casefold() for t in texts]
+    if not message or any(w in t for w in words for t in folded):
+        return "(message withheld: it may quote the note)"
+    return message
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from phiguard.errors import InputError
 from phiguard.io import read_text
+from phiguard.known import KnownPhi
 from phiguard.spans import PhiType, Span
 
 DENY_SOURCE = "deny-list"
@@ -77,12 +78,17 @@ class Resolver:
     - `allow`: terms that are never PHI; a span whose text is exactly an allowed term
       (case-insensitive) is dropped.
     - `deny`: terms that are always PHI wherever they stand as whole words.
+    - `known`: values that are PHI wherever they occur, institution-wide (staff, wards); a
+      call's `known=` adds the values of one record (the patient's name, MRN, ...). Both are
+      found by `phiguard.known.KnownPhi` and, like deny-list hits, kept whatever the
+      threshold, entity filter or allow list.
     """
 
     threshold: float = 0.0
     entities: frozenset[str] | None = None
     allow: frozenset[str] = field(default_factory=frozenset)
     deny: tuple[str, ...] = ()
+    known: KnownPhi | None = None
     _deny_re: re.Pattern[str] | None = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -96,7 +102,9 @@ class Resolver:
         object.__setattr__(self, "allow", frozenset(t.strip().lower() for t in self.allow))
         object.__setattr__(self, "_deny_re", _term_pattern(self.deny))
 
-    def __call__(self, text: str, spans: Iterable[Span]) -> list[Span]:
+    def __call__(
+        self, text: str, spans: Iterable[Span], known: KnownPhi | None = None
+    ) -> list[Span]:
         kept = [
             s
             for s in spans
@@ -109,9 +117,17 @@ class Resolver:
                 Span(m.start(), m.end(), PhiType.OTHER.value, 1.0, DENY_SOURCE)
                 for m in self._deny_re.finditer(text)
             )
+        for values in (self.known, known):
+            if values:
+                kept.extend(values.find(text))
         return merge(kept)
 
 
-def resolve(text: str, spans: Iterable[Span], resolver: Resolver | None = None) -> list[Span]:
+def resolve(
+    text: str,
+    spans: Iterable[Span],
+    resolver: Resolver | None = None,
+    known: KnownPhi | None = None,
+) -> list[Span]:
     """Resolve with the given (or the default: merge only) policy."""
-    return (resolver or Resolver())(text, spans)
+    return (resolver or Resolver())(text, spans, known)

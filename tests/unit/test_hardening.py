@@ -98,3 +98,15 @@ def test_resolver_merge_invariants(
             assert any(o.start <= m.start() and m.end() <= o.end for o in out)
     # idempotent: resolving the output again changes nothing
     assert Resolver()(text, out) == out
+
+
+def test_debug_detail_of_a_foreign_error_never_quotes_the_note() -> None:
+    """--debug says why a detector failed, unless the library's message could quote the note."""
+    from phiguard.errors import safe_detail
+
+    note = "Pt Carlos Salazar seen today."
+    limit = ValueError("[E088] Text of length 1000001 exceeds maximum of 1000000")
+    assert safe_detail(limit, [note]).startswith("[E088] Text of length")
+    quoting = ValueError(f"cannot parse {note!r}")
+    assert "Salazar" not in safe_detail(quoting, [note])
+    assert "withheld" in safe_detail(quoting, [note])

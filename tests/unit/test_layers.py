@@ -18,9 +18,9 @@ PACKAGE = "phiguard"
 #: Lowest first, as in docs/architecture.md. A module may import from its own layer and the
 #: layers before it. Names are modules or packages (a package entry covers everything under it).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("spans", "errors", "io", "paths", "logs")),
+    ("base", ("spans", "errors", "io", "paths", "logs", "textkeys")),
     ("aws", ("aws",)),
-    ("detection", ("detectors", "resolve", "transform")),
+    ("detection", ("detectors", "known", "resolve", "transform")),
     ("configuration", ("config",)),
     ("vaults", ("vaults",)),
     ("keys", ("keys",)),

@@ -16,11 +16,17 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from phiguard.detectors.base import Capabilities
+from phiguard.detectors.chunking import iter_chunks
 from phiguard.detectors.local.clinical import POLICIES, ClinicalRecognizers, Note
-from phiguard.detectors.local.clinical.common import words
+from phiguard.detectors.local.clinical.common import NER, WEAK_SIGNAL, words
 from phiguard.detectors.local.clinical.lexicon import Lexicon, lexicon
-from phiguard.errors import ConfigError, DetectionError
+from phiguard.detectors.local.clinical.oov import plausible_name, titled
+from phiguard.detectors.local.clinical.propagate import propagate_words, words_to_propagate
+from phiguard.detectors.local.clinical.registry import Selection
+from phiguard.detectors.local.clinical.vetoes import veto_eponyms, veto_states
+from phiguard.errors import ConfigError, DetectionError, safe_detail
 from phiguard.spans import PhiType, Span
+from phiguard.textkeys import fold
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +49,15 @@ _PRESIDIO_TYPES = {
 }
 # Pipes the NER does not need: skipping them is most of the speed-up over Presidio's default.
 _UNNEEDED = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+_WORD = re.compile(r"[^\W\d_][^\W\d_'’]*")
 _REAL_URL = re.compile(r"(?i:https?://|www\.)|[a-z0-9-]\.(?:com|org|net|edu|gov|io|us)(?![\w])")
 _BATCH = 64
+_HEADING_AFTER = re.compile(r"[ \t]*[:~=]|[ \t]+-[ \t]")
+# Notes longer than this are detected in windows of about this size (cut on line breaks, with
+# an overlap of context on each side), so time is linear and memory bounded (spaCy's own
+# limit is 1,000,000 characters per call and its memory grows with the text).
+WINDOW = 100_000
+_OVERLAP = 2_000
 _NOT_NAME_WORDS = words("dr drs mr mrs ms miss doctor daughter son wife husband")
 _PATTERN_CUE = re.compile(
     r"@|www\.|https?:|\.(?:com|org|net|edu|gov)\b|\d{3}-?\d{2}-?\d{4}|\d\.\d+\.\d+\.\d"
@@ -74,11 +86,20 @@ class LocalDetector:
     name = "local"
     capabilities = Capabilities(batching=True)  # spaCy's nlp.pipe over many notes
 
-    def __init__(self, model: str = DEFAULT_MODEL, age_policy: str = "over89") -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        age_policy: str = "over89",
+        rules: tuple[str, ...] | None = None,
+        disable: tuple[str, ...] = (),
+    ) -> None:
+        """`rules`/`disable`: rule groups or group.rule names to run / to skip (registry)."""
         if age_policy not in POLICIES:
             raise ConfigError(
                 f"unknown age_policy {age_policy!r}; choose one of: {', '.join(POLICIES)}"
             )
+        self.selection = Selection.of(rules, disable)
+        self.window = WINDOW  # notes longer than this are detected in windows (see _windowed)
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
         from presidio_analyzer.predefined_recognizers import (
@@ -133,8 +154,11 @@ class LocalDetector:
             registry=registry, nlp_engine=self._engine, supported_languages=["en"]
         )
         self._entities = sorted(_PRESIDIO_TYPES)
-        self._rules = ClinicalRecognizers(age_policy)
+        self._rules = ClinicalRecognizers(age_policy, selection=self.selection)
         self._lex: Lexicon = lexicon()
+        self._use_ner = self._has_ner and self.selection.any_in("ner")
+        self._use_presidio = self._use_ner or self.selection.any_in("patterns")
+        self._prose_ner = self._use_ner and self.selection.allows("ner.prose")
 
     # --- public API --------------------------------------------------------------------
     def detect(self, text: str) -> list[Span]:
@@ -150,28 +174,58 @@ class LocalDetector:
     # --- internals ---------------------------------------------------------------------
     def _run(self, texts: list[str]) -> Iterator[list[Span]]:
         try:
-            notes = [Note.of(t) for t in texts]
-            views = [self._view(n) for n in notes]
-            # Statistical NER is unreliable on ALL-CAPS text (everything looks like an entity),
-            # so those notes are only tokenised for Presidio; the rules handle them.
-            use_ner = [
-                self._has_ner and not n.upper and bool(v[0])
-                for n, v in zip(notes, views, strict=True)
-            ]
-            ner_docs = iter(
-                self._nlp.pipe([v[0] for v, u in zip(views, use_ner, strict=True) if u])
-            )
-            for note, (view, offsets), ner in zip(notes, views, use_ner, strict=True):
-                spans = self._rules.find(note.text, note) if note.text.strip() else []
-                if view:
-                    doc = next(ner_docs) if ner else self._nlp.make_doc(view)
-                    spans += self._presidio(note.text, view, offsets, doc)
-                yield spans
+            short = [t for t in texts if len(t) <= self.window]
+            done = iter(list(self._detect(short)))
+            for text in texts:
+                yield next(done) if len(text) <= self.window else self._windowed(text)
         except DetectionError:
             raise
         except Exception as exc:  # never let library errors carry note text upwards
             log.error("local detector failed: %s", type(exc).__name__)
+            log.debug("local detector failure: %s", safe_detail(exc, texts))
             raise DetectionError(f"local detector failed ({type(exc).__name__})") from None
+
+    def _windowed(self, text: str) -> list[Span]:
+        """A long note in windows of ~WINDOW chars cut on line breaks, each seen with
+        _OVERLAP chars of context on both sides; a span belongs to the window its start lies
+        in. Names found anywhere are then re-marked everywhere (consistency across windows)."""
+        cores = [(c.start, c.end) for c in iter_chunks(text, self.window)]
+        views = [
+            (_line_start(text, max(0, a - _OVERLAP)), _line_end(text, b + _OVERLAP))
+            for a, b in cores
+        ]
+        out: list[Span] = []
+        for k in range(0, len(cores), _BATCH):
+            batch = views[k : k + _BATCH]
+            found = self._detect([text[a:b] for a, b in batch])
+            for (a, b), (va, _), spans in zip(cores[k : k + _BATCH], batch, found, strict=True):
+                out += [s.shifted(va) for s in spans if a <= s.start + va < b]
+        if self.selection.any_in("consistency"):
+            words = words_to_propagate(text, out, self._lex)
+            if words:
+                for a, b in cores:
+                    note = Note.of(text[a:b])
+                    out += [s.shifted(a) for s in propagate_words(note, words)]
+        return out
+
+    def _detect(self, texts: list[str]) -> list[list[Span]]:
+        notes = [Note.of(t) for t in texts]
+        views = [self._view(n) if self._use_presidio else ("", []) for n in notes]
+        # Statistical NER is unreliable on ALL-CAPS text (everything looks like an entity),
+        # so those notes are only tokenised for Presidio; the rules handle them.
+        use_ner = [
+            self._use_ner and not n.upper and bool(v[0]) for n, v in zip(notes, views, strict=True)
+        ]
+        ner_docs = iter(self._nlp.pipe([v[0] for v, u in zip(views, use_ner, strict=True) if u]))
+        out: list[list[Span]] = []
+        for note, (view, offsets), ner in zip(notes, views, use_ner, strict=True):
+            spans = self._rules.find(note.text, note) if note.text.strip() else []
+            if view:
+                doc = next(ner_docs) if ner else self._nlp.make_doc(view)
+                found = veto_eponyms(note.text, self._presidio(note.text, view, offsets, doc))
+                spans += veto_states(note.text, found)
+            out.append(spans)
+        return out
 
     def _view(self, note: Note) -> tuple[str, list[tuple[int, int]]]:
         """The lines Presidio needs to see, joined by newlines, with (view, original) offsets.
@@ -181,14 +235,24 @@ class LocalDetector:
         finding, so they are not sent through spaCy's NER (most of the time in the pipeline).
         """
         text, lex = note.text, self._lex
+        prose = self._prose_ner  # unknown Title-case words: spaCy may call them people
         starts: set[int] = set()
         if not note.upper:
             for tok in note.tokens:
                 w = tok.text
                 if len(w) > 1 and w[0].isupper() and w[1:].islower():
                     low = tok.low
-                    if (lex.is_name_word(low) and not lex.is_common(low)) or (
-                        low in lex.us_cities or low in lex.world_cities or low in lex.facility_stems
+                    if (
+                        (lex.is_name_word(low) and not lex.is_common(low))
+                        or low in lex.us_cities
+                        or low in lex.world_cities
+                        or low in lex.facility_stems
+                        or (
+                            prose
+                            and titled(w)
+                            and plausible_name(text, tok.start, tok.end, lex)
+                            and _in_prose(text, tok.start)
+                        )
                     ):
                         starts.add(text.rfind("\n", 0, tok.start) + 1)
         for m in _PATTERN_CUE.finditer(text):
@@ -226,11 +290,35 @@ class LocalDetector:
             start, end = r.start + shift, r.end + shift
             if kind in (PhiType.NAME, PhiType.LOCATION, PhiType.ORGANIZATION):
                 trimmed = self._vet_ner(text, start, end, kind)
-                if trimmed is not None:
-                    out.append(Span(*trimmed, kind.value, 0.6, "local:presidio-ner"))
-            elif kind is not PhiType.URL or _REAL_URL.search(text, start, end):
-                out.append(Span(start, end, kind.value, float(r.score), "local:presidio"))
+                if trimmed is not None and self.selection.allows("ner.vetted"):
+                    out.append(Span(*trimmed, kind.value, NER, "local:ner.vetted"))
+                elif (
+                    trimmed is None
+                    and kind is not PhiType.ORGANIZATION
+                    and self.selection.allows("ner.prose")
+                    and _in_prose(text, start)
+                ):
+                    core = self._vet_prose(text, start, end)
+                    if core is not None:
+                        out.append(Span(*core, kind.value, WEAK_SIGNAL, "local:ner.prose"))
+            elif (
+                kind is not PhiType.URL or _REAL_URL.search(text, start, end)
+            ) and self.selection.allows("patterns.presidio"):
+                out.append(Span(start, end, kind.value, float(r.score), "local:patterns.presidio"))
         return out
+
+    def _vet_prose(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        """In well-formed prose spaCy's PERSON/GPE is trusted without a dictionary hit, but
+        only over its name-shaped words that could be names by their vocabulary and use,
+        and not as a heading ("Neuro:", "Addendum -")."""
+        core = [
+            w
+            for w in _WORD.finditer(text, start, end)
+            if titled(w.group()) and plausible_name(text, w.start(), w.end(), self._lex)
+        ]
+        if not core or _HEADING_AFTER.match(text, core[-1].end()):
+            return None
+        return core[0].start(), core[-1].end()
 
     def _vet_ner(self, text: str, start: int, end: int, kind: PhiType) -> tuple[int, int] | None:
         """Keep an NER entity only with dictionary support; spaCy's small model tags ward
@@ -238,7 +326,7 @@ class LocalDetector:
         """
         words = list(_WORD.finditer(text, start, end))
         lex = self._lex
-        lows = [w.group().lower() for w in words]
+        lows = [fold(w.group()) for w in words]
         if not words or any(w in lex.clinical for w in lows):
             return None
         titled = [w for w in words if w.group()[0].isupper() and not w.group().isupper()]
@@ -256,8 +344,35 @@ class LocalDetector:
         core = [
             w
             for w in titled
-            if not lex.is_common(w.group().lower()) and w.group().lower() not in _NOT_NAME_WORDS
+            if not lex.is_common(fold(w.group())) and fold(w.group()) not in _NOT_NAME_WORDS
         ]
         if not ok or not core:
             return None
         return core[0].start(), core[-1].end()
+
+
+def _in_prose(text: str, pos: int) -> bool:
+    """Is `pos` in a line of well-formed mixed-case prose (where spaCy's NER is reliable)?
+    Six words or more, most of them starting lower case."""
+    a = text.rfind("\n", 0, pos) + 1
+    b = text.find("\n", pos)
+    line = text[a : b if b >= 0 else len(text)]
+    toks = _WORD.findall(line)
+    if len(toks) < 6:
+        return False
+    lower = sum(1 for w in toks if w[0].islower())
+    return lower * 2 >= len(toks) and not line.isupper()
+
+
+def _line_start(text: str, pos: int) -> int:
+    """The start of the line holding `pos`, if it is near; else `pos` itself."""
+    nl = text.rfind("\n", max(0, pos - _OVERLAP), pos)
+    return nl + 1 if nl >= 0 else pos
+
+
+def _line_end(text: str, pos: int) -> int:
+    """The end of the line holding `pos` (past its newline), if it is near; else `pos`."""
+    if pos >= len(text):
+        return len(text)
+    nl = text.find("\n", pos, pos + _OVERLAP)
+    return nl + 1 if nl >= 0 else pos

@@ -25,26 +25,26 @@ _SUFFIX = (
 _SUFFIX = _SUFFIX + "|" + _SUFFIX.upper().replace("(?=\\.?[ \\T]*[,\\N])", "(?=\\.?[ \\t]*[,\\n])")
 _CITY_TAIL = (
     rf"(?:,?\s*(?:(?:apt|suite|ste|unit|#)\.?\s*\w+,?\s*)?"
-    rf"(?:[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+){{0,2}},\s*(?:{_STATES})\b(?:\s+\d{{5}}(?:-\d{{4}})?)?"
-    rf"|\s+in\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?))?"
+    rf"(?:[A-Z][^\W\d_]+(?:\s+[A-Z][^\W\d_]+){{0,2}},\s*(?:{_STATES})\b(?:\s+\d{{5}}(?:-\d{{4}})?)?"
+    rf"|\s+in\s+[A-Z][^\W\d_A-Z]+(?:\s+[A-Z][^\W\d_A-Z]+)?))?"
 )
 _STREET = re.compile(
     rf"(?<![\w/.])\d{{1,6}}[ \t]+(?:[NSEW]\.?[ \t]+|(?:North|South|East|West)[ \t]+)?"
-    rf"(?P<street>(?:[A-Z][A-Za-z'.-]*[ \t]+){{1,4}})(?:{_SUFFIX})\b\.?{_CITY_TAIL}"
+    rf"(?P<street>(?:[A-Z](?:[^\W\d_]|['.-])*[ \t]+){{1,4}})(?:{_SUFFIX})\b\.?{_CITY_TAIL}"
 )
 _CITY_STATE_ZIP = re.compile(
-    rf"\b(?:\d{{1,6}}\s+)?[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+){{0,2}},\s*(?:{_STATES})\s+\d{{5}}(?:-\d{{4}})?\b"
+    rf"\b(?:\d{{1,6}}\s+)?[A-Z][^\W\d_]+(?:\s+[A-Z][^\W\d_]+){{0,2}},\s*(?:{_STATES})\s+\d{{5}}(?:-\d{{4}})?\b"
 )
 
 
 _WORDS = re.compile(r"[A-Za-z]{2,}")
-_IN_TOWN = re.compile(r"\s+in\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)$")
+_IN_TOWN = re.compile(r"\s+in\s+([A-Z][^\W\d_A-Z]+(?:\s+[A-Z][^\W\d_A-Z]+)?)$")
 # Title-case first words of street names that are also clinical words ("Port", "Mount").
 _STREET_PREFIX = frozenset({"port", "mount", "lake", "fort", "glen", "point", "cape"})
 _LIVES_AT = re.compile(r"(?i)(?:lives|living|resides)\s+at\s*$|address\W*$")
 # "Darrylton, NY": a capitalised place and a state code; codes that are also credentials or
 # words ("Smith, MD", "Jones, PA") count only after a residence/origin cue.
-_PLACE_WORD = r"(?:[A-Z][a-z]+|[A-Z]{3,})"
+_PLACE_WORD = r"(?:[A-Z][^\W\d_A-Z]+|[A-Z]{3,})"
 _TOWN_STATE = re.compile(
     rf"\b({_PLACE_WORD}(?:[ \t]+{_PLACE_WORD}){{0,2}}),[ \t]*(?:{_STATES})\b(?![\w.-])"
 )
@@ -85,12 +85,14 @@ def find_addresses(text: str, lex: Lexicon, upper: bool = False) -> list[Span]:
         tail = _IN_TOWN.search(m.group())  # "... St. in Quillby": the "in" is no PHI
         if tail:
             out.append(
-                span(m.start() + tail.start(1), m.end(), PhiType.ADDRESS, STRONG, "address-street")
+                span(
+                    m.start() + tail.start(1), m.end(), PhiType.ADDRESS, STRONG, "addresses.street"
+                )
             )
         end = m.start() + tail.start() if tail else m.end()
-        out.append(span(m.start(), end, PhiType.ADDRESS, STRONG, "address-street"))
+        out.append(span(m.start(), end, PhiType.ADDRESS, STRONG, "addresses.street"))
     for m in _LIVES_STREET.finditer(text):  # "lives at 27 larkspur lane": any case
-        out.append(span(m.start(1), m.end(1), PhiType.ADDRESS, GOOD, "address-street"))
+        out.append(span(m.start(1), m.end(1), PhiType.ADDRESS, GOOD, "addresses.street"))
     for m in _TOWN_STATE.finditer(text):
         code = text[m.end() - 2 : m.end()]
         start = m.start(1)
@@ -113,7 +115,7 @@ def find_addresses(text: str, lex: Lexicon, upper: bool = False) -> list[Span]:
             continue  # "Smith, NY" could be a name and a credential-like code
         if code in _AMBIGUOUS_STATES and not cued:
             continue
-        out.append(span(start, m.end(1), PhiType.LOCATION, FAIR, "address-town-state"))
+        out.append(span(start, m.end(1), PhiType.LOCATION, FAIR, "addresses.town-state"))
     for m in _CITY_STATE_ZIP.finditer(text):
-        out.append(span(m.start(), m.end(), PhiType.ADDRESS, GOOD, "address-city-zip"))
+        out.append(span(m.start(), m.end(), PhiType.ADDRESS, GOOD, "addresses.city-zip"))
     return out

@@ -31,5 +31,5 @@ def find_ages(text: str, policy: str) -> list[Span]:
             continue  # "2 years ago", "10 yrs hx": durations, not ages
         if value > 130 or (policy == "over89" and value <= 89):
             continue
-        out.append(span(m.start(g), m.end(g), PhiType.AGE, GOOD, "age"))
+        out.append(span(m.start(g), m.end(g), PhiType.AGE, GOOD, "ages.stated"))
     return out

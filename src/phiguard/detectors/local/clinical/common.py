@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from phiguard.spans import PhiType, Span
 
-# Scores say how much evidence stood behind a finding; the resolver thresholds on them.
+# One scale for every rule and signal: the score says how much evidence stood behind a
+# finding, so one `--threshold` trades recall for precision (docs/accuracy.md, "Scores").
 STRONG = 0.95  # labelled field, title + name, full date, formatted phone number
 GOOD = 0.85  # two independent cues (dictionary + context)
 FAIR = 0.7  # one context cue or a dictionary hit with capitalisation
+NER = 0.6  # spaCy NER vetted against the dictionaries; a word in a non-Latin script
 WEAK = 0.55  # propagation of a value already found elsewhere in the note
+WEAK_SIGNAL = 0.45  # one shape signal alone: an unknown Title-case word, NER in prose
 
 
 def words(text: str) -> frozenset[str]:

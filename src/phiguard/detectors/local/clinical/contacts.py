@@ -44,17 +44,17 @@ _HASH_CODE = re.compile(r"#\s?([A-Za-z]{1,4}\d{1,6})\b")
 def find_contacts(text: str) -> list[Span]:
     out: list[Span] = []
     for m in _NANP.finditer(text):
-        out.append(span(m.start(), m.end(), PhiType.PHONE_OR_FAX, STRONG, "phone"))
+        out.append(span(m.start(), m.end(), PhiType.PHONE_OR_FAX, STRONG, "phones.nanp"))
     for m in _LOCAL7.finditer(text):
-        out.append(span(m.start(1), m.end(1), PhiType.PHONE_OR_FAX, GOOD, "phone-local"))
+        out.append(span(m.start(1), m.end(1), PhiType.PHONE_OR_FAX, GOOD, "phones.local"))
     for m in _PAGER.finditer(text):
-        out.append(span(m.start(1), m.end(1), PhiType.PHONE_OR_FAX, GOOD, "phone-pager"))
+        out.append(span(m.start(1), m.end(1), PhiType.PHONE_OR_FAX, GOOD, "phones.pager"))
     for m in _SSN.finditer(text):
-        out.append(span(m.start(), m.end(), PhiType.ID, STRONG, "ssn"))
+        out.append(span(m.start(), m.end(), PhiType.ID, STRONG, "ids.ssn"))
     for m in _LABELLED_ID.finditer(text):
-        out.append(span(m.start(1), m.end(1), PhiType.ID, STRONG, "id-labelled"))
+        out.append(span(m.start(1), m.end(1), PhiType.ID, STRONG, "ids.labelled"))
     for m in _CODE_ID.finditer(text):
-        out.append(span(m.start(), m.end(), PhiType.ID, FAIR, "id-code"))
+        out.append(span(m.start(), m.end(), PhiType.ID, FAIR, "ids.code"))
     for m in _HASH_CODE.finditer(text):
-        out.append(span(m.start(1), m.end(1), PhiType.ID, FAIR, "id-hash"))
+        out.append(span(m.start(1), m.end(1), PhiType.ID, FAIR, "ids.hash"))
     return out

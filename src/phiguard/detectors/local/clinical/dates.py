@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from phiguard.detectors.local.clinical.common import FAIR, GOOD, STRONG, span, words
+from phiguard.detectors.local.clinical.common import FAIR, GOOD, STRONG, span
+from phiguard.detectors.local.clinical.vocab import vocab
 from phiguard.spans import PhiType, Span
 
 _MONTH = (
@@ -68,12 +69,10 @@ _EVENT_YY = re.compile(
 )
 _MONTH_YEAR = re.compile(r"(?<![\w/.:+-])(\d{1,2})/(\d{2}|(?:19|20)\d\d)(?![\w/%]|\.\d)")
 
+VOCAB = vocab("dates")
+
 # Words just before a slash pair that make it a measurement, score or ratio, not a date.
-_NOT_DATE_BEFORE = words(
-    """bp b/p sbp dbp map peep ps psv cpap bipap ipap epap simv vent ac imv settings setting
-    strength str grade murmur pain scale rated rates ratio abg vbg gcs rass apgar x on/off
-    fio2 tv rr hr pap paps pa cvp wedge pcwp i:e ie mmhg vision power motor"""
-)
+_NOT_DATE_BEFORE = VOCAB["not-date-before"]
 _NOT_DATE_AFTER = re.compile(
     r"\s*(?:pain|strength|ns|normal saline|tab|tabs|tablet|strength|amp|dose|doses|of the|"
     r"murmur|sem|systolic|holosystolic|scale|mmhg|peep|ps|cpap|ratio|bp|units?|mg|mcg|ml|cc"
@@ -103,7 +102,8 @@ _STRONG_DATE_CUE = re.compile(
 _FRACTIONS = frozenset({(1, 2), (1, 3), (1, 4), (2, 3), (3, 4), (2, 2)})
 _PREV_WORD = re.compile(r"([A-Za-z][\w/:]*)\W*$")
 _DATE_CUE = re.compile(
-    r"(?:on|since|from|until|dated|admitted|adm|of|@|post|s/p|cx'd|cultured|appt)\s*$",
+    r"(?:on|since|from|until|dated|admitted|adm|of|@|post|s/p|cx'd|cultured|appt|seen|visit"
+    r"|visited)\s*$",
     re.IGNORECASE,
 )
 
@@ -131,14 +131,14 @@ def find_dates(text: str) -> list[Span]:
         else:
             ok = _valid_md(int(m.group(6)), int(m.group(7)))
         if ok and not _measurement_context(text, m.start(), m.end()):
-            out.append(span(m.start(), m.end(), PhiType.DATE, STRONG, "date-full"))
+            out.append(span(m.start(), m.end(), PhiType.DATE, STRONG, "dates.full"))
     for m in _MONTH_DAY.finditer(text):
         mo, dy = int(m.group(1)), int(m.group(2))
         if not _valid_md(mo, dy):
             continue
         tail = _RANGE_TAIL.match(text, m.end())
         if tail and _valid_md(int(tail.group(1)), int(tail.group(2))):  # "6/30-7/2"
-            out.append(span(tail.start(1), tail.end(2), PhiType.DATE, GOOD, "date-md"))
+            out.append(span(tail.start(1), tail.end(2), PhiType.DATE, GOOD, "dates.md"))
         elif _measurement_context(text, m.start(), m.end()):
             continue
         if (mo, dy) in _FRACTIONS and not _DATE_CUE.search(
@@ -154,7 +154,7 @@ def find_dates(text: str) -> list[Span]:
             and not _STRONG_DATE_CUE.search(text[max(0, m.start() - 16) : m.start()])
         ):
             continue  # "5/5" is a ventilator setting or muscle strength far more often than May 5
-        out.append(span(m.start(), m.end(), PhiType.DATE, GOOD, "date-md"))
+        out.append(span(m.start(), m.end(), PhiType.DATE, GOOD, "dates.md"))
     for m in _MONTH_YEAR.finditer(text):
         mo, yy = int(m.group(1)), int(m.group(2))
         if (
@@ -162,10 +162,10 @@ def find_dates(text: str) -> list[Span]:
             and (yy > 31 or yy >= 1900)
             and not _measurement_context(text, m.start(), m.end())
         ):
-            out.append(span(m.start(), m.end(), PhiType.DATE, FAIR, "date-my"))
+            out.append(span(m.start(), m.end(), PhiType.DATE, FAIR, "dates.my"))
     for m in _MONTH_DAY_DASH.finditer(text):
         if _valid_md(int(m.group(1)), int(m.group(2))) and not _NOT_DATE_AFTER.match(text, m.end()):
-            out.append(span(m.start(1), m.end(2), PhiType.DATE, FAIR, "date-md-dash"))
+            out.append(span(m.start(1), m.end(2), PhiType.DATE, FAIR, "dates.md-dash"))
     for m in _MONTH_NAME.finditer(text):
         word = _MONTH_WORD.search(m.group())  # the month word itself, not "th" of "20th"
         has_digit = any(c.isdigit() for c in m.group())
@@ -184,13 +184,13 @@ def find_dates(text: str) -> list[Span]:
             continue  # "nc 02 dec from 4->2": a decrease, not December 2nd
         if not has_digit and (len(w) <= 4 or w.lower() in {"march", "june"}):
             continue  # a bare "Aug", "May" or "March" is too ambiguous alone
-        out.append(span(m.start(), m.end(), PhiType.DATE, GOOD, "date-month"))
+        out.append(span(m.start(), m.end(), PhiType.DATE, GOOD, "dates.month"))
     for rx, score, rule in (
-        (_ORDINAL_DAY, FAIR, "date-ordinal"),
-        (_MONTH_ALONE, FAIR, "date-month"),
-        (_YEAR_CUED, GOOD, "date-year"),
-        (_YEAR_ALWAYS, GOOD, "date-year"),
-        (_APOS_YEAR, GOOD, "date-year-apos"),
+        (_ORDINAL_DAY, FAIR, "dates.ordinal"),
+        (_MONTH_ALONE, FAIR, "dates.month"),
+        (_YEAR_CUED, GOOD, "dates.year"),
+        (_YEAR_ALWAYS, GOOD, "dates.year"),
+        (_APOS_YEAR, GOOD, "dates.year-apos"),
     ):
         for m in rx.finditer(text):
             g = 1 if m.group(1) else (2 if m.lastindex and m.lastindex >= 2 else 0)
@@ -198,5 +198,5 @@ def find_dates(text: str) -> list[Span]:
     for m in _EVENT_YY.finditer(text):
         for g in (1, 2):
             if m.group(g):
-                out.append(span(m.start(g), m.end(g), PhiType.DATE, FAIR, "date-event-year"))
+                out.append(span(m.start(g), m.end(g), PhiType.DATE, FAIR, "dates.event-year"))
     return out

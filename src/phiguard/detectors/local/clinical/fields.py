@@ -46,7 +46,8 @@ _NEXT_FIELD = re.compile(
 )
 _LABEL_ONLY = re.compile(r"^[\w ()/#.-]{1,40}:\s*$")
 _CREDENTIAL = re.compile(r"^(?:md|m\.d\.|do|rn|np|pa|pa-c|phd|rrt|dds|aprn|fnp|bsn|msn)$", re.I)
-_NAME_PART = re.compile(r"[A-Za-z][A-Za-z.'’-]*(?:\s+[A-Za-z][A-Za-z.'’-]*)*")
+# letters of any script ("HERNÁNDEZ, JOSÉ", "Zoë Łukasik"), not digits or underscores
+_NAME_PART = re.compile(r"[^\W\d_](?:[^\W\d_]|[.'’-])*(?:\s+[^\W\d_](?:[^\W\d_]|[.'’-])*)*")
 _AGE_VALUE = re.compile(r"\d{1,3}")
 
 
@@ -82,7 +83,7 @@ def _names(text: str, start: int, end: int) -> list[Span]:
                 if e <= s:
                     break
             if e > s:
-                out.append(span(s, e, PhiType.NAME, STRONG, "field-name"))
+                out.append(span(s, e, PhiType.NAME, STRONG, "fields.name"))
     return out
 
 
@@ -102,10 +103,10 @@ def find_fields(text: str) -> list[Span]:
         elif kind is PhiType.AGE:
             a = _AGE_VALUE.search(value)
             if a:  # a labelled demographic Age field: see docs/accuracy.md, "Age policy"
-                out.append(span(s + a.start(), s + a.end(), PhiType.AGE, FAIR, "field-age"))
+                out.append(span(s + a.start(), s + a.end(), PhiType.AGE, FAIR, "fields.age"))
         elif kind in (PhiType.ID, PhiType.PHONE_OR_FAX, PhiType.DATE):
             if any(c.isdigit() for c in value):
-                out.append(span(s, e, kind, STRONG, f"field-{kind.value.lower()}"))
+                out.append(span(s, e, kind, STRONG, f"fields.{kind.value.lower()}"))
         else:
-            out.append(span(s, e, kind, STRONG, f"field-{kind.value.lower()}"))
+            out.append(span(s, e, kind, STRONG, f"fields.{kind.value.lower()}"))
     return out

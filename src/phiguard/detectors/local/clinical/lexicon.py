@@ -1,7 +1,8 @@
 """Word lists the recognizers consult, loaded once per process from `phiguard/data/`.
 
 The lists come from public general sources (census and Faker names, GeoNames places, the GCIDE
-and Webster dictionaries) plus a hand-written clinical vocabulary; see scripts/build_wordlists.py.
+and Webster dictionaries, DrugBank's open vocabulary) plus a hand-written clinical vocabulary;
+see tools/build_wordlists.py and tools/build_drug_list.py.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Lexicon:
     states: frozenset[str]
     facility_stems: frozenset[str]
     facility_names: frozenset[tuple[str, ...]]
+    drugs: frozenset[str] = frozenset()
 
     def is_common(self, low: str) -> bool:
         """An ordinary English word, allowing for inflections the dictionaries leave out;
@@ -91,4 +93,5 @@ def lexicon() -> Lexicon:
         states=_load("places/us_states.txt"),
         facility_stems=_load("places/facility_stems.txt"),
         facility_names=_load_phrases("places/facility_names.txt"),
+        drugs=_load("clinical/drugs.txt"),
     )

@@ -23,7 +23,9 @@ def find_organizations(text: str, upper: bool) -> list[Span]:
     out: list[Span] = []
     if not upper:
         for m in _EMPLOYER.finditer(text):
-            out.append(span(m.start(1), m.end(1), PhiType.ORGANIZATION, FAIR, "org-employer"))
+            out.append(
+                span(m.start(1), m.end(1), PhiType.ORGANIZATION, FAIR, "organizations.employer")
+            )
     for m in _SUFFIXED.finditer(text):
-        out.append(span(m.start(1), m.end(1), PhiType.ORGANIZATION, GOOD, "org-suffix"))
+        out.append(span(m.start(1), m.end(1), PhiType.ORGANIZATION, GOOD, "organizations.suffix"))
     return out

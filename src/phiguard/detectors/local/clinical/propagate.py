@@ -18,23 +18,32 @@ _PROPAGATE = {PhiType.NAME.value, PhiType.LOCATION.value, PhiType.ORGANIZATION.v
 
 
 def propagate(note: Note, found: list[Span], lex: Lexicon) -> list[Span]:
+    """Every other mention in `note` of a word confidently found as a name or place."""
+    return propagate_words(note, words_to_propagate(note.text, found, lex))
+
+
+def words_to_propagate(text: str, found: list[Span], lex: Lexicon) -> dict[str, str]:
+    """The words (lower case -> PHI type) of confident NAME/LOCATION/ORGANIZATION finds that
+    are no ordinary, clinical or facility word."""
     words: dict[str, str] = {}
     for s in found:
         if s.type not in _PROPAGATE or s.score < 0.7:
             continue
-        tokens, i = note.tokens, note.index_at(s.start)  # no slicing: it copies the tail
-        while i < len(tokens) and tokens[i].start < s.end:
-            tok, i = tokens[i], i + 1
+        for tok in Note.of(text[s.start : s.end]).tokens:
             low = tok.low
             if len(low) < 2 or not low[0].isalpha() or low in FUNCTION_WORDS:
                 continue
             if lex.is_common(low) or low in lex.clinical or low in lex.facility_stems:
                 continue
             words.setdefault(low, s.type)
+    return words
+
+
+def propagate_words(note: Note, words: dict[str, str]) -> list[Span]:
     if not words:
         return []
     return [
-        span(t.start, t.end, PhiType(words[t.low]), WEAK, "propagated")
+        span(t.start, t.end, PhiType(words[t.low]), WEAK, "consistency.propagated")
         for t in note.tokens
         if t.low in words
     ]

@@ -10,9 +10,12 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-# Words keep inner apostrophes ("O'Malley"); hyphens split ("DAUGHTER-JOANNA"), and digits
-# and symbols become their own tokens so neighbours such as "Dr." or "#" are visible to rules.
-_TOKEN = re.compile(r"[A-Za-z]+(?:['’](?![sS]\b)[A-Za-z]+)*|\d+|\S")
+from phiguard.textkeys import fold
+
+# Words (letters of any script) keep inner apostrophes ("O'Malley"); hyphens split
+# ("DAUGHTER-JOANNA"), and digits and symbols become their own tokens so neighbours such as
+# "Dr." or "#" are visible to rules.
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*|\d+|\S")
 _UPPER = re.compile(r"[A-Z]")
 _LOWER = re.compile(r"[a-z]")
 
@@ -36,7 +39,7 @@ class Note:
     @classmethod
     def of(cls, text: str) -> Note:
         toks = [
-            Token(m.start(), m.end(), m.group(), m.group().lower()) for m in _TOKEN.finditer(text)
+            Token(m.start(), m.end(), m.group(), fold(m.group())) for m in _TOKEN.finditer(text)
         ]
         ups = len(_UPPER.findall(text))
         up = ups / ((ups + len(_LOWER.findall(text))) or 1)
@@ -52,3 +55,9 @@ class Note:
             else:
                 hi = mid
         return lo
+
+
+def at(note: Note, i: int) -> tuple[list[Token], int, Token, str]:
+    """(tokens, their count, token i, its lookup key): what every token rule starts from."""
+    tok = note.tokens[i]
+    return note.tokens, len(note.tokens), tok, tok.low
