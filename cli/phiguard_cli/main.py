@@ -35,6 +35,7 @@ from phiguard_cli.options import (
     consistent_option,
     detector_options,
     input_options,
+    known_field_options,
     vault_options,
     workers_option,
 )
@@ -138,6 +139,7 @@ def _duration(seconds: float) -> str:
 @input_options
 @workers_option
 @detector_options
+@known_field_options
 @click.option(
     "--show-text", is_flag=True, help="Include each span's text in the output (it is PHI)."
 )
@@ -154,6 +156,7 @@ def detect(**opts: Any) -> None:
 @input_options
 @workers_option
 @detector_options
+@known_field_options
 @click.option(
     "--style",
     type=click.Choice([s.value for s in MaskStyle]),
@@ -174,6 +177,7 @@ def mask_command(**opts: Any) -> None:
 @input_options
 @workers_option
 @detector_options
+@known_field_options
 @vault_options
 @consistent_option
 @dry_run_option

@@ -25,6 +25,7 @@ from phiguard import (
 )
 from phiguard.config import DEFAULT_TABLE
 from phiguard.detectors import BACKENDS
+from phiguard.known import KnownPhi
 from phiguard.resolve import load_terms
 from phiguard.run.limits import DEFAULT_DETECTPHI_CPS, DEFAULT_DETECTPHI_TPS
 from phiguard.vaults import STORES
@@ -99,6 +100,22 @@ input_options = compose(
     ),
 )
 
+known_field_options = compose(
+    click.option(
+        "--known-field",
+        default=None,
+        help="JSONL field / CSV column with each record's known PHI (the patient's name, MRN, "
+        'DOB...): a string, a list, or {"NAME": ..., "ID": [...]}. Always found, in every form '
+        "(first name, surname, LAST, FIRST, Mr. Last, initials).",
+    ),
+    click.option(
+        "--known-type",
+        default="NAME",
+        show_default=True,
+        help="PHI type of --known-field values given as plain strings or lists.",
+    ),
+)
+
 workers_option = click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -141,6 +158,13 @@ detector_options = compose(
         type=click.Path(dir_okay=False),
         default=None,
         help="Terms never treated as PHI (one per line).",
+    ),
+    click.option(
+        "--known-list",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Institution-wide known PHI (staff names, wards, local hospitals and towns): one "
+        "term per line, optionally TYPE<TAB>term; found wherever they occur.",
     ),
     click.option(
         "--deny-list",
@@ -236,6 +260,7 @@ def config(opts: dict[str, Any]) -> Config:
         entities=entities,
         allow=frozenset(load_terms(opts["allow_list"])) if opts.get("allow_list") else frozenset(),
         deny=tuple(load_terms(opts["deny_list"])) if opts.get("deny_list") else (),
+        known=KnownPhi.load(opts["known_list"]) if opts.get("known_list") else None,
     )
     backend = opts.get("backend") or "local"
     asynchronous = opts.get("comprehend_mode") == "async"
@@ -318,6 +343,8 @@ def job_spec(opts: dict[str, Any], command: Command) -> JobSpec:
         allow_missing_field=bool(opts.get("allow_missing_field")),
         partial=bool(opts.get("partial")),
         message_hash=opts.get("message_hash"),
+        known_field=opts.get("known_field"),
+        known_type=opts.get("known_type") or "NAME",
     )
 
 

@@ -39,5 +39,5 @@ def test_directory_and_foreign_files_are_refused(tmp_path: Path) -> None:
         SQLiteVault(other, create=False)
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(VaultError, match="not a phiguard vault"):
+    with pytest.raises(VaultError, match="cannot open vault"):
         SQLiteVault(junk)

@@ -17,6 +17,7 @@ from phiguard.errors import ConfigError
 from phiguard.keys.policy import open_keys
 from phiguard.keys.pseudonym import Pseudonymizer
 from phiguard.keys.sealer import Sealer
+from phiguard.known import KnownPhi
 from phiguard.reid import reidentify
 from phiguard.resolve import Resolver
 from phiguard.run import batch
@@ -129,18 +130,21 @@ class Deidentifier:
 
     # -- one note ---------------------------------------------------------------------------
 
-    def detect(self, text: str) -> list[Span]:
-        """Resolved PHI spans (merged, filtered), offsets into `text`."""
+    def detect(self, text: str, known: KnownPhi | None = None) -> list[Span]:
+        """Resolved PHI spans (merged, filtered), offsets into `text`. `known`: PHI the caller
+        already holds for this note (its patient's name, MRN...): found wherever it occurs."""
         if not text:
             return []
-        return self.resolver(text, self.detector.detect(text))
+        return self.resolver(text, self.detector.detect(text), known)
 
-    def mask(self, text: str, style: MaskStyle | str = MaskStyle.HASH) -> str:
-        return mask(text, self.detect(text), style)
+    def mask(
+        self, text: str, style: MaskStyle | str = MaskStyle.HASH, known: KnownPhi | None = None
+    ) -> str:
+        return mask(text, self.detect(text, known), style)
 
-    def deidentify(self, text: str) -> DeidResult:
+    def deidentify(self, text: str, known: KnownPhi | None = None) -> DeidResult:
         vault, sealer = self._vault_and_sealer()
-        spans = self.detect(text)
+        spans = self.detect(text, known)
         tokenized = self.tokenize(text, spans)
         vault.put(self.records(tokenized, sealer))
         return DeidResult(tokenized.text, tokenized.message_hash, tuple(spans))

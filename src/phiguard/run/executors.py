@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from phiguard.config import DetectorConfig, RunOptions
 from phiguard.detectors import Detector, get_detector
 from phiguard.errors import ConfigError, DetectionError, Failure
+from phiguard.known import KnownPhi
 from phiguard.resolve import Resolver
 from phiguard.run.limits import Quota, meter
 from phiguard.run.records import Item
@@ -57,8 +58,18 @@ class Detected:
     error: Failure | None
 
 
-def detect_texts(detector: Detector, resolver: Resolver, texts: Sequence[str]) -> list[_Outcome]:
-    """Resolved spans or a failure, per text."""
+#: What a detection task carries per record: the text and the PHI its caller already knows.
+Task = list[tuple[str, KnownPhi | None]]
+
+
+def detect_texts(
+    detector: Detector,
+    resolver: Resolver,
+    texts: Sequence[str],
+    known: Sequence[KnownPhi | None] | None = None,
+) -> list[_Outcome]:
+    """Resolved spans or a failure, per text (`known[i]`: text i's known PHI)."""
+    knowns = known if known is not None else [None] * len(texts)
     out: list[_Outcome] = [((), None)] * len(texts)
     todo = [i for i, t in enumerate(texts) if t]
     if detector.capabilities.batching and len(todo) > 1:
@@ -68,13 +79,13 @@ def detect_texts(detector: Detector, resolver: Resolver, texts: Sequence[str]) -
             if len(found) != len(batch):
                 raise DetectionError("detect_many returned a wrong number of results")
             for i, spans in zip(todo, found, strict=True):
-                out[i] = (tuple(resolver(texts[i], spans)), None)
+                out[i] = (tuple(resolver(texts[i], spans, knowns[i])), None)
             return out
         except Exception:
             pass  # retried one by one below, so the failing note is the only one to fail
     for i in todo:
         try:
-            out[i] = (tuple(resolver(texts[i], detector.detect(texts[i]))), None)
+            out[i] = (tuple(resolver(texts[i], detector.detect(texts[i]), knowns[i])), None)
         except Exception as exc:
             out[i] = (None, Failure.of(exc))
     return out
@@ -96,10 +107,14 @@ def _init_worker(stage: Stage) -> None:
         _worker_error = exc
 
 
-def _worker_detect(texts: list[str]) -> list[_Outcome]:
+def _run_task(detector: Detector, resolver: Resolver, task: Task) -> list[_Outcome]:
+    return detect_texts(detector, resolver, [t for t, _ in task], [k for _, k in task])
+
+
+def _worker_detect(task: Task) -> list[_Outcome]:
     if _worker is None:
         raise _worker_error or DetectionError("worker process has no detector")
-    return detect_texts(_worker[0], _worker[1], texts)
+    return _run_task(_worker[0], _worker[1], task)
 
 
 def _worker_ready() -> int:
@@ -126,7 +141,7 @@ def detected(
         yield from _inline(inputs, detector, resolver, run)
         return
     executor: Executor
-    work: Callable[[list[str]], list[_Outcome]]
+    work: Callable[[Task], list[_Outcome]]
     # Threads share one client, processes one task queue: smaller chunks keep all busy.
     chunk = max(1, min(run.chunk_size, run.max_in_flight // run.workers))
     if detector.capabilities.io_bound:
@@ -134,8 +149,8 @@ def detected(
         meter(detector, Quota.of(run.max_tps, run.max_cps))
         executor = ThreadPoolExecutor(run.workers, thread_name_prefix="phiguard-detect")
 
-        def work(texts: list[str]) -> list[_Outcome]:
-            return detect_texts(detector, resolver, texts)
+        def work(task: Task) -> list[_Outcome]:
+            return _run_task(detector, resolver, task)
 
     else:
         try:
@@ -183,10 +198,14 @@ def _inline(
         chunk = _take(inputs, run.chunk_size, run.max_in_flight_chars)
         if not chunk:
             return
-        outcomes = detect_texts(detector, resolver, [it.text for it in chunk])
+        outcomes = _run_task(detector, resolver, _task(chunk))
         for item, (spans, err) in zip(chunk, outcomes, strict=True):
             yield Detected(index, item, spans, err)
             index += 1
+
+
+def _task(chunk: list[Item]) -> Task:
+    return [(it.text, it.known) for it in chunk]
 
 
 def _take(inputs: Iterator[Item], n: int, max_chars: int) -> list[Item]:
@@ -203,7 +222,7 @@ def _take(inputs: Iterator[Item], n: int, max_chars: int) -> list[Item]:
 def _windowed(
     inputs: Iterator[Item],
     executor: Executor,
-    work: Callable[[list[str]], list[_Outcome]],
+    work: Callable[[Task], list[_Outcome]],
     chunk_size: int,
     run: RunOptions,
 ) -> Iterator[Detected | None]:
@@ -220,7 +239,7 @@ def _windowed(
                 exhausted = True
                 break
             size = sum(len(it.text) for it in chunk)
-            pending.append((chunk, size, executor.submit(work, [it.text for it in chunk])))
+            pending.append((chunk, size, executor.submit(work, _task(chunk))))
             in_flight += len(chunk)
             chars += size
         if not pending:

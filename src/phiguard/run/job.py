@@ -32,6 +32,7 @@ from phiguard.audit import Auditor
 from phiguard.detectors.comprehend import packing
 from phiguard.detectors.comprehend.packing import CostEstimate
 from phiguard.errors import Failure, InputError, PhiguardError
+from phiguard.known import KnownPhi
 from phiguard.run.batch import auto_journal
 from phiguard.run.deidentifier import Deidentifier
 from phiguard.run.records import Item, Result
@@ -78,6 +79,8 @@ class JobSpec:
     the note field passes through unchanged instead of failing. `partial` (reid): restore the
     tokens still present in an edited text; `message_hash`: the vault key of a single plain
     input whose text was edited (documents and records carrying one need none).
+    `known_field`: the JSONL field or CSV column holding each record's known PHI (a string, a
+    list, or `{TYPE: value | [values]}`; strings and lists are of `known_type`).
     """
 
     command: Command
@@ -94,6 +97,8 @@ class JobSpec:
     allow_missing_field: bool = False
     partial: bool = False
     message_hash: str | None = None
+    known_field: str | None = None
+    known_type: str = "NAME"
 
     @property
     def writes_phi(self) -> bool:
@@ -164,7 +169,7 @@ def run_job(spec: JobSpec, pipeline: Deidentifier, progress: Progress | None = N
         progress.started(spec.command.value, summary.total)
     try:
         writer = _writer(spec, outputs, sources, names, headers, single_note)
-        recs = records(inputs, spec.mode, spec.field, spec.id_field)
+        recs = records(inputs, spec.mode, spec.field, spec.id_field, spec.known_field)
         for r in _results(spec, pipeline, recs, journal):
             rec = _record(r)
             where = rec.where if spec.file_names else _numbered(rec, names)
@@ -254,9 +259,11 @@ def _validate(inputs: Inputs, spec: JobSpec) -> tuple[int, dict[Source, str]]:
     and the CSV headers."""
     with_field = 0
     total = 0
-    for rec in records(inputs, spec.mode, spec.field, spec.id_field):
+    for rec in records(inputs, spec.mode, spec.field, spec.id_field, spec.known_field):
         total += 1
         with_field += not rec.missing
+        if rec.known is not None:
+            _known(spec, rec)  # a malformed known-PHI value fails the run before any output
     if spec.mode is Mode.JSONL and total and not with_field and not spec.allow_missing_field:
         raise InputError(
             f"no record has the field {spec.field!r}; name the note field (records were not "
@@ -300,7 +307,8 @@ def _results(
 
     def items() -> Iterator[Item]:
         for rec in recs:
-            yield Item(rec.id, "" if rec.missing else rec.text, rec)
+            text = "" if rec.missing else rec.text
+            yield Item(rec.id, text, rec, known=_known(spec, rec))
 
     def checked(results: Iterator[Result[Any]]) -> Iterator[Result[Any]]:
         for r in results:
@@ -334,6 +342,16 @@ def _results(
         reid_items = (_reid_item(spec, rec) for rec in recs)
         for r in checked(pipeline.reidentify_many(reid_items, partial=spec.partial)):
             yield _with(r, None if r.value is None else Rendered(r.value, {}, r.context.hash))
+
+
+def _known(spec: JobSpec, rec: Record) -> KnownPhi | None:
+    """The record's known PHI (its `known_field`): plain strings and lists are `known_type`."""
+    if rec.known is None:
+        return None
+    try:
+        return KnownPhi.of(rec.known, spec.known_type)
+    except InputError as exc:
+        raise InputError(f"{rec.where}: field {spec.known_field!r}: {exc}") from None
 
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from phiguard.errors import Failure
+from phiguard.known import KnownPhi
 from phiguard.spans import Span
 
 T = TypeVar("T")
@@ -19,6 +20,7 @@ class Item:
     text: str
     context: Any = None  # carried untouched to the Result (e.g. the rest of a JSONL row)
     message_hash: str | None = None  # reid: the vault key of this text, when it travelled with it
+    known: KnownPhi | None = None  # PHI the caller holds for this record (its patient's name...)
 
 
 #: What the batch functions accept: a plain string (its id is its 0-based position),

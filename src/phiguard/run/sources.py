@@ -160,9 +160,12 @@ class Record:
     raw: str | None = None
     value_span: tuple[int, int] | None = None
     missing: bool = False
+    known: Any = None  # the value of the record's known-PHI field (JSON value or CSV cell)
 
 
-def _jsonl(inputs: Inputs, src: Source, field: str, id_field: str) -> Iterator[Record]:
+def _jsonl(
+    inputs: Inputs, src: Source, field: str, id_field: str, known_field: str | None
+) -> Iterator[Record]:
     for lineno, line in inputs.lines(src):
         if not line.strip():
             continue
@@ -187,7 +190,11 @@ def _jsonl(inputs: Inputs, src: Source, field: str, id_field: str) -> Iterator[R
         if id_field in members:
             a, b = members[id_field]
             rid = json.loads(line[a:b])
-        yield Record(src, where, rid, text, line, value, missing=value is None)
+        known: Any = None
+        if known_field is not None and known_field in members:
+            a, b = members[known_field]
+            known = json.loads(line[a:b])
+        yield Record(src, where, rid, text, line, value, missing=value is None, known=known)
 
 
 _DECODER = json.JSONDecoder()
@@ -268,7 +275,9 @@ def csv_header(inputs: Inputs, src: Source) -> str:
     return header.raw
 
 
-def _csv(inputs: Inputs, src: Source, field: str, id_field: str) -> Iterator[Record]:
+def _csv(
+    inputs: Inputs, src: Source, field: str, id_field: str, known_field: str | None
+) -> Iterator[Record]:
     rows = csv_rows(inputs.lines(src), src.name)
     header = next(rows, None)
     if header is None:  # pragma: no cover - lines() raises on empty input
@@ -278,6 +287,9 @@ def _csv(inputs: Inputs, src: Source, field: str, id_field: str) -> Iterator[Rec
         raise InputError(f"{src.name}: no column {field!r} in the CSV header")
     column = names.index(field)
     id_column = names.index(id_field) if id_field in names else None
+    if known_field is not None and known_field not in names:
+        raise InputError(f"{src.name}: no column {known_field!r} (known PHI) in the CSV header")
+    known_column = names.index(known_field) if known_field is not None else None
     for row in rows:
         where = f"{src.name}:{row.lineno}"
         if not row.values:  # a blank line
@@ -286,15 +298,32 @@ def _csv(inputs: Inputs, src: Source, field: str, id_field: str) -> Iterator[Rec
         if len(row.values) != len(names):
             raise InputError(f"{where}: {len(row.values)} columns, the header has {len(names)}")
         rid = row.values[id_column] if id_column is not None else ""
-        yield Record(src, where, rid or None, row.values[column], row.raw, row.spans[column])
+        known = _cell_value(row.values[known_column]) if known_column is not None else None
+        yield Record(
+            src, where, rid or None, row.values[column], row.raw, row.spans[column], known=known
+        )
 
 
-def records(inputs: Inputs, mode: Mode, field: str, id_field: str) -> Iterator[Record]:
-    """Every note of every input, in order (one per file, JSONL line or CSV row)."""
+def _cell_value(cell: str) -> Any:
+    """A CSV cell holding known PHI: a JSON list or object if it is written as one, else the
+    string itself."""
+    if cell.lstrip().startswith(("[", "{")):
+        try:
+            return json.loads(cell)
+        except json.JSONDecodeError:
+            pass
+    return cell
+
+
+def records(
+    inputs: Inputs, mode: Mode, field: str, id_field: str, known_field: str | None = None
+) -> Iterator[Record]:
+    """Every note of every input, in order (one per file, JSONL line or CSV row); with
+    `known_field`, each record also carries that field's value (its known PHI)."""
     for src in inputs.sources:
         if mode is Mode.PLAIN:
             yield Record(src, src.name, src.name, inputs.text(src))
         elif mode is Mode.JSONL:
-            yield from _jsonl(inputs, src, field, id_field)
+            yield from _jsonl(inputs, src, field, id_field, known_field)
         else:
-            yield from _csv(inputs, src, field, id_field)
+            yield from _csv(inputs, src, field, id_field, known_field)

@@ -35,10 +35,12 @@ import atexit
 import importlib
 import math
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from phiguard.config import Config
 from phiguard.keys.files import load_key
+from phiguard.known import KnownPhi
 from phiguard.run.deidentifier import Deidentifier
 from phiguard.run.records import Item
 from phiguard.transform import MaskStyle
@@ -62,16 +64,37 @@ def _pipeline(config: Config, with_vault: bool) -> Deidentifier:
     return _pipelines[key]
 
 
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """Which columns a transform reads and writes."""
+
+    text: str
+    hash: str
+    error: str
+    known: str | None = None  # each row's known PHI (a string, list or {TYPE: value} map)
+
+
+def _known(value: Any) -> KnownPhi | None:
+    if isinstance(value, str | list | dict) and value:
+        return KnownPhi.of(value, "NAME")
+    return None
+
+
 def _transform(
-    config: Config, column: str, deid: bool, style: str, hash_column: str, error_column: str
+    config: Config, columns: _Columns, deid: bool, style: str
 ) -> Callable[[Iterator[Any]], Iterator[Any]]:
     """The mapInPandas function: pandas batches in, same rows out with the column rewritten."""
+    column, hash_column, error_column = columns.text, columns.hash, columns.error
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         d = _pipeline(config, deid)
         for pdf in batches:
             values = list(pdf[column])
-            items = (Item(i, v if isinstance(v, str) else "") for i, v in enumerate(values))
+            knowns = list(pdf[columns.known]) if columns.known else [None] * len(values)
+            items = (
+                Item(i, v if isinstance(v, str) else "", known=_known(k))
+                for i, (v, k) in enumerate(zip(values, knowns, strict=True))
+            )
             texts: list[str | None] = []
             hashes: list[str | None] = []
             errs: list[str | None] = []
@@ -103,25 +126,17 @@ def _transform(
     return run
 
 
-def _apply(
-    df: Any,
-    column: str,
-    config: Config,
-    deid: bool,
-    style: str,
-    hash_column: str,
-    error_column: str,
-) -> Any:
+def _apply(df: Any, columns: _Columns, config: Config, deid: bool, style: str) -> Any:
     types = importlib.import_module("pyspark.sql.types")
-    if column not in df.columns:
-        raise ValueError(f"no column {column!r} in the DataFrame")
+    for name in (columns.text, columns.known):
+        if name is not None and name not in df.columns:
+            raise ValueError(f"no column {name!r} in the DataFrame")
     fields = list(df.schema.fields)
     if deid:
-        fields.append(types.StructField(hash_column, types.StringType(), True))
-    fields.append(types.StructField(error_column, types.StringType(), True))
+        fields.append(types.StructField(columns.hash, types.StringType(), True))
+    fields.append(types.StructField(columns.error, types.StringType(), True))
     schema = types.StructType(fields)
-    fn = _transform(config, column, deid, style, hash_column, error_column)
-    return df.mapInPandas(fn, schema)
+    return df.mapInPandas(_transform(config, columns, deid, style), schema)
 
 
 def deidentify_column(
@@ -131,16 +146,19 @@ def deidentify_column(
     *,
     hash_column: str = HASH_COLUMN,
     error_column: str = ERROR_COLUMN,
+    known_column: str | None = None,
 ) -> Any:
     """`df` with `column` de-identified, plus `hash_column` (the vault's message hash) and
     `error_column` (null, or why the row's text was withheld). Lazy, like any Spark
-    transformation. With a local key, a missing key file is created here, on the driver."""
+    transformation. With a local key, a missing key file is created here, on the driver.
+    `known_column`: each row's known PHI (the patient's name...), found wherever it occurs."""
     config = config or Config()
     if config.run.vault_batch == Config().run.vault_batch:
         config = config.with_run(vault_batch=DEFAULT_VAULT_BATCH)
     if config.keys.kms_key_id is None:
         load_key(config.keys.key_file, create=True)
-    return _apply(df, column, config, True, MaskStyle.HASH.value, hash_column, error_column)
+    columns = _Columns(column, hash_column, error_column, known_column)
+    return _apply(df, columns, config, True, MaskStyle.HASH.value)
 
 
 def mask_column(
@@ -150,8 +168,10 @@ def mask_column(
     *,
     style: MaskStyle | str = MaskStyle.HASH,
     error_column: str = ERROR_COLUMN,
+    known_column: str | None = None,
 ) -> Any:
     """`df` with PHI in `column` masked for good ('#' per character, or `[TYPE]` with
     `style="label"`), plus `error_column`. No vault, no key."""
     config = config or Config()
-    return _apply(df, column, config, False, MaskStyle(style).value, HASH_COLUMN, error_column)
+    columns = _Columns(column, HASH_COLUMN, error_column, known_column)
+    return _apply(df, columns, config, False, MaskStyle(style).value)

@@ -42,6 +42,16 @@ def _name_part(word: str, note: Note, lex: Lexicon) -> bool:
     return lex.is_name_word(low) or is_unknown(low, lex)
 
 
+def _capitalised_by_position(text: str, at: int, lex: Lexicon) -> bool:
+    """A common word that opens a sentence ("Call Carlos Salazar", "Ask Maria") is capitalised
+    for its position, not because it is part of the name after it."""
+    word = _WORD_AFTER.match(" " + text[at:])
+    if word is None or not lex.is_common(fold(word.group(1))):
+        return False
+    before = text[:at].rstrip()
+    return not before or before[-1] in ".!?:;\n" or text[:at].endswith("\n")
+
+
 def whole_names(note: Note, found: list[Span], lex: Lexicon) -> list[Span]:
     """entities.name: a NAME span grown over adjacent initials, middle names and suffixes."""
     text, out = note.text, []
@@ -74,7 +84,11 @@ def whole_names(note: Note, found: list[Span], lex: Lexicon) -> list[Span]:
                 start -= len(head) - m.start(1)
                 continue
             m = _WORD_BEFORE.search(head)
-            if m and _name_part(m.group(1), note, lex):
+            if (
+                m
+                and _name_part(m.group(1), note, lex)
+                and not _capitalised_by_position(text, start - (len(head) - m.start(1)), lex)
+            ):
                 start -= len(head) - m.start(1)
                 continue
             m = _HYPHEN_BEFORE.search(head)

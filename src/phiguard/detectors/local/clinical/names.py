@@ -82,16 +82,20 @@ class NameRules(ContextRules):
             last = tail[-1]
             line_start = note.text.rfind("\n", 0, toks[last].start) + 1
             line = [k for k in range(n) if toks[k].start >= line_start and self._alpha(toks[k])]
-            if 1 <= len(line) <= 3 and all(
-                self._namey(note, toks[k])
-                or self._initial(note, k)
-                or (  # "Quill Pryce" alone on the last line
-                    len(line) >= 2
-                    and self._capital(note, toks[k])
-                    and self.lex.is_name_word(toks[k].low)
-                    and toks[k].low not in self.lex.clinical | FUNCTION_WORDS
+            if (
+                line_start > 0
+                and 1 <= len(line) <= 3
+                and all(  # a signature follows a body
+                    self._namey(note, toks[k])
+                    or self._initial(note, k)
+                    or (  # "Quill Pryce" alone on the last line
+                        len(line) >= 2
+                        and self._capital(note, toks[k])
+                        and self.lex.is_name_word(toks[k].low)
+                        and toks[k].low not in self.lex.clinical | FUNCTION_WORDS
+                    )
+                    for k in line
                 )
-                for k in line
             ):
                 if any(self.lex.is_name_word(toks[k].low) for k in line):
                     mark(line, FAIR, "names.signature")
