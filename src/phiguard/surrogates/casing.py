@@ -13,15 +13,12 @@ class Case(Enum):
 
 
 def case_of(word: str) -> Case:
-    letters = [c for c in word if c.isalpha()]
-    if not letters:
+    if word.islower():
         return Case.LOWER
-    if all(c.isupper() for c in letters):
-        # One capital ("J", "Jo") reads as Title unless the word is a single letter.
-        return Case.UPPER if len(letters) > 1 or len(word) == 1 else Case.TITLE
-    if all(c.islower() for c in letters):
-        return Case.LOWER
-    return Case.TITLE
+    if word.isupper():
+        # One capital ("J.") reads as Title unless the word is that single letter.
+        return Case.UPPER if len(word) == 1 or sum(map(str.isalpha, word)) > 1 else Case.TITLE
+    return Case.TITLE if any(map(str.isalpha, word)) else Case.LOWER
 
 
 def title(word: str) -> str:

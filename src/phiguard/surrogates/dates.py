@@ -13,7 +13,8 @@ Partial dates shift within the caller's reference (default 2000-01-01, a leap ye
 parses): month/day in the reference year, "the 11th" in its month, month/year and a month
 alone from the 15th (the middle, so the month moves by the nearest amount). A year alone
 moves by the whole-year part of the offset (days / 365 toward zero), so all of a patient's
-lone years move alike. A weekday moves by the offset modulo 7. Anything else: None.
+lone years (and decades, "1990s") move alike; a two-digit number alone is such a year. A
+weekday moves by the offset modulo 7. A range ("3/12-3/14") moves both ends. Else: None.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ _TIME_TAIL = re.compile(
     r"(?:\s*(?:Z|[+-]\d\d:?\d\d|UTC|GMT|[ECMP][SD]T))?\s*$",
     re.IGNORECASE,
 )
+
+
+_RANGE = re.compile(r"\s*(?:-|\u2013|\u2014|\b(?:to|through|thru|until)\b)\s*", re.IGNORECASE)
+_DECADE = re.compile(r"(\d{3}0)([sS])")
 
 
 @dataclass(slots=True)
@@ -150,8 +155,8 @@ def _numeric(d: _Date, plain: list[_Num], day_first: bool) -> bool:
     widths = [len(n.text) for n in plain]
     if len(plain) == 1:
         (n,) = plain
-        if widths == [4] and d.year is None and int(n.text) in LONE_YEARS:
-            _set_year(d, n)
+        if widths in ([4], [2]) and d.year is None and (widths == [2] or int(n.text) in LONE_YEARS):
+            _set_year(d, n)  # "1992", or "92" standing alone: a year written without its '
             return True
         if widths == [8] and d.year is None:  # 20120304
             d.year, d.month, d.day = int(n.text[:4]), int(n.text[4:6]), int(n.text[6:])
@@ -242,9 +247,9 @@ def _ordinal(day: int) -> str:
     return {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
 
 
-def _month_word(original: str, month: int) -> str:
+def _month_word(original: str, month: int, dotted: bool) -> str:
     low = original.lower()
-    full = low in MONTHS and not (low == "may" and original.isupper())
+    full = low in MONTHS and not (low == "may" and (original.isupper() or dotted))
     name = MONTHS[month - 1]
     if full:
         out = name
@@ -303,7 +308,7 @@ def _render(d: _Date, days: int, reference: date) -> str | None:
         if month is not None:
             original = parts[d.month_at]
             parts[d.month_at] = (
-                _month_word(original, month)
+                _month_word(original, month, "".join(parts[d.month_at + 1 :]).startswith("."))
                 if d.month_word
                 else (f"{month:02d}" if pad_month else str(month))
             )
@@ -322,7 +327,24 @@ def _render(d: _Date, days: int, reference: date) -> str | None:
 def shift_date(
     value: str, days: int, *, reference: date = DEFAULT_REFERENCE, day_first: bool = False
 ) -> str | None:
-    """`value` moved by `days`, written in its own format; None if it is not a date we read."""
+    """`value` moved by `days`, written in its own format; None if it is not a date we read.
+
+    A range ("3/12-3/14", "May 2 to May 5") shifts both ends when the whole does not read as
+    one date."""
+    out = _shift_one(value, days, reference, day_first)
+    if out is not None:
+        return out
+    for m in _RANGE.finditer(value):
+        left = _shift_one(value[: m.start()], days, reference, day_first)
+        right = _shift_one(value[m.end() :], days, reference, day_first)
+        if left is not None and right is not None:
+            return left + m.group() + right
+    return None
+
+
+def _shift_one(value: str, days: int, reference: date, day_first: bool) -> str | None:
+    if decade := _DECADE.fullmatch(value):  # "1990s": moves by whole years, like a lone year
+        return f"{(int(decade[1]) + int(days / 365)) // 10 * 10}{decade[2]}"
     tail_m = _TIME_TAIL.search(value)
     core, tail = (
         (value[: tail_m.start()], tail_m.group()) if tail_m and tail_m.start() else (value, "")

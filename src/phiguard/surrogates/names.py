@@ -176,23 +176,25 @@ class NameSurrogates:
     def __init__(self, keyed: Keyed) -> None:
         self._keyed = keyed
         self._lists = pools()
-        self._letters = self._letter_map()
+        self._letters: dict[str, str] = {}  # built on first use: most scopes have few names
         self._parts: dict[tuple[Role, str], str] = {}
 
     def _letter_map(self) -> dict[str, str]:
         targets = list(TARGET_LETTERS)
-        draws = self._keyed.draws("letters", "")
+        draws = self._keyed.draws("letters", "", size=8 * 26)
         for i in range(len(targets) - 1, 0, -1):  # Sattolo: one cycle, so no letter maps to itself
             j = draws.below(i)
             targets[i], targets[j] = targets[j], targets[i]
         out = dict(zip(TARGET_LETTERS, targets, strict=True))
         for c in "abcdefghijklmnopqrstuvwxyz":
-            if c not in out:
-                out[c] = self._keyed.draws("letter", c).choice(TARGET_LETTERS)
+            if c not in out:  # a rare initial maps into the target letters (never itself)
+                out[c] = draws.choice(TARGET_LETTERS)
         return out
 
     def letter(self, c: str) -> str:
         """The surrogate initial (lower case) for one letter."""
+        if not self._letters:
+            self._letters = self._letter_map()
         low = fold(c)[:1] or c.lower()
         mapped = self._letters.get(low)
         if mapped is None:  # a letter outside a-z: a keyed pick among the target initials

@@ -24,6 +24,7 @@ from phiguard.surrogates.shapes import reshape
 _TOKEN = re.compile(r"(?P<num>\d+)|(?P<word>[^\W\d_]+(?:['\u2019][^\W\d_]+)*)")
 _POSSESSIVE = re.compile(r"['\u2019][sS]$")
 _CACHE_LIMIT = 200_000
+_CONNECTORS = frozenset({"of", "the", "and", "at", "for", "in", "on", "a", "&"})
 
 
 def zip_surrogate(zip5: str, plus4: str, draws: Draws) -> tuple[str, str]:
@@ -42,8 +43,6 @@ class PlaceSurrogates:
     def __init__(self, keyed: Keyed) -> None:
         self._keyed = keyed
         self._lists = pools()
-        self._towns = tuple(t.lower() for t in self._lists.towns)
-        self._codes = tuple(sorted(self._lists.states))
         self._words: dict[str, str] = {}
 
     def word(self, text: str) -> str:
@@ -52,9 +51,9 @@ class PlaceSurrogates:
         out = self._words.get(folded)
         if out is None:
             draws = self._keyed.draws("place", folded)
-            out = draws.choice(self._towns)
+            out = draws.choice(self._lists.towns)
             while out == folded:
-                out = draws.choice(self._towns)
+                out = draws.choice(self._lists.towns)
             if len(self._words) >= _CACHE_LIMIT:
                 self._words.clear()
             self._words[folded] = out
@@ -62,9 +61,9 @@ class PlaceSurrogates:
 
     def state_code(self, code: str) -> str:
         draws = self._keyed.draws("state", code)
-        out = draws.choice(self._codes)
+        out = draws.choice(self._lists.state_list)
         while out == code:
-            out = draws.choice(self._codes)
+            out = draws.choice(self._lists.state_list)
         return out
 
     def _state_at(self, value: str, spans: list[tuple[int, int, str]], i: int) -> int:
@@ -83,7 +82,14 @@ class PlaceSurrogates:
         return 1 if len(text) == 2 and text.isupper() and text in self._lists.states else 0
 
     def surrogate(self, value: str) -> str | None:
-        """The place in its form; None when nothing in it could be replaced."""
+        """The place in its form; None when nothing in it could be replaced.
+
+        A place made only of kept words ("Memorial", "General Hospital") is itself the name:
+        its first word (not "of", "the") is then replaced like any other."""
+        out = self._surrogate(value, keep=True)
+        return out if out is not None else self._surrogate(value, keep=False)
+
+    def _surrogate(self, value: str, keep: bool) -> str | None:
         matches = list(_TOKEN.finditer(value))
         words = [(m.start(), m.end(), m.group()) for m in matches if m.group("word")]
         draws = self._keyed.draws("place-numbers", fold(value))
@@ -103,7 +109,8 @@ class PlaceSurrogates:
                 pieces.append(self._state(value[m.start() : end], m.group()))
             else:
                 n, end = 1, m.end()
-                pieces.append(self._word(m.group()))
+                pieces.append(self._word(m.group(), keep))
+                keep = keep or pieces[-1] != m.group()  # unkept: only the first word
             w += n
             i += n
             pos = end
@@ -119,14 +126,14 @@ class PlaceSurrogates:
             return apply_case(new, case_of(text))
         return apply_case(lists.states[new].lower(), case_of(first))
 
-    def _word(self, text: str) -> str:
+    def _word(self, text: str, keep: bool = True) -> str:
         folded = fold(text)
-        if folded in self._lists.place_kept:
+        if folded in _CONNECTORS or (keep and folded in self._lists.place_kept):
             return text
         if len(folded) == 1:  # a unit letter ("4B"): random, same case
             return reshape(text, self._keyed.draws("place-letter", text))
         if _POSSESSIVE.search(text) and len(text) > 3:
-            return self._word(text[:-2]) + text[-2:]
+            return self._word(text[:-2], keep) + text[-2:]
         return self.word(text)
 
     def _number(

@@ -49,8 +49,9 @@ class Pools:
     titles: frozenset[str]
     suffixes: frozenset[str]
     particles: frozenset[str]
-    towns: tuple[str, ...]
+    towns: tuple[str, ...]  # lower case
     states: dict[str, str]  # postal code -> name
+    state_list: tuple[str, ...]  # postal codes, sorted
     state_codes: dict[str, str]  # folded name -> code
     place_kept: frozenset[str]
     web_kept: frozenset[str]
@@ -81,8 +82,9 @@ def pools() -> Pools:
         titles=_words("name_titles.txt"),
         suffixes=_words("name_suffixes.txt"),
         particles=_words("name_particles.txt"),
-        towns=tuple(_lines("towns.txt")),
+        towns=tuple(t.lower() for t in _lines("towns.txt")),
         states=states,
+        state_list=tuple(sorted(states)),
         state_codes={name.lower(): code for code, name in states.items()},
         place_kept=_words("place_kept.txt"),
         web_kept=_words("web_kept.txt"),
