@@ -238,3 +238,16 @@ def test_short_keys_are_refused_and_repr_hides_the_key() -> None:
     from phiguard.surrogates.keyed import Keyed
 
     assert repr(Keyed(KEY, "s")) == "Keyed(<key>)"
+
+
+@pytest.mark.parametrize("key", [bytes(range(32)), bytes(range(16)), b"k" * 100])
+def test_keyed_digests_are_standard_hmac_sha256(key: bytes) -> None:
+    """The precomputed-pad HMAC equals the library's, so other implementations can match."""
+    import hmac
+
+    from phiguard.surrogates.keyed import Keyed, frame
+
+    msg = frame(b"phiguard/surrogate/v1", b"patient:9") + frame(
+        b"given", "josé".encode(), (2).to_bytes(4, "big")
+    )
+    assert Keyed(key, "patient:9").digest("given", "josé", 2) == hmac.digest(key, msg, "sha256")

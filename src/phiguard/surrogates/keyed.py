@@ -53,8 +53,8 @@ class Draws:
         return seq[self.below(len(seq))]
 
 
-_IPAD = bytes(0x36 for _ in range(64))
-_OPAD = bytes(0x5C for _ in range(64))
+_IPAD = int.from_bytes(b"\x36" * 64, "big")
+_OPAD = int.from_bytes(b"\x5c" * 64, "big")
 
 
 class Keyed:
@@ -71,10 +71,10 @@ class Keyed:
         k = bytes(key)
         if len(k) > 64:
             k = hashlib.sha256(k).digest()
-        k = k.ljust(64, b"\0")
-        self._inner = hashlib.sha256(bytes(a ^ b for a, b in zip(k, _IPAD, strict=True)))
+        k_int = int.from_bytes(k.ljust(64, b"\0"), "big")
+        self._inner = hashlib.sha256((k_int ^ _IPAD).to_bytes(64, "big"))
         self._inner.update(frame(_DOMAIN, utf8(scope)))
-        self._outer = hashlib.sha256(bytes(a ^ b for a, b in zip(k, _OPAD, strict=True)))
+        self._outer = hashlib.sha256((k_int ^ _OPAD).to_bytes(64, "big"))
 
     def digest(self, kind: str, value: str, attempt: int = 0) -> bytes:
         inner = self._inner.copy()
