@@ -254,6 +254,13 @@ def test_keep_weekday_offsets_are_multiples_of_seven() -> None:
         assert (d + timedelta(days=o)).weekday() == d.weekday()
 
 
+def test_date_shift_for_a_patient_uses_the_keyed_offset() -> None:
+    shift = DateShift.for_patient(KEY, "p1", min_days=-30, max_days=30, keep_weekday=True)
+    assert shift.days == date_offset(KEY, "p1", -30, 30, keep_weekday=True)
+    assert shift.days % 7 == 0 and shift.days != 0
+    assert DateShift.for_note(KEY, "n1").days == note_offset(KEY, "n1")
+
+
 def test_note_offsets_are_a_separate_domain() -> None:
     same = sum(date_offset(KEY, str(i)) == note_offset(KEY, str(i)) for i in range(1000))
     assert same < 20

@@ -251,3 +251,15 @@ def test_keyed_digests_are_standard_hmac_sha256(key: bytes) -> None:
         b"given", "josé".encode(), (2).to_bytes(4, "big")
     )
     assert Keyed(key, "patient:9").digest("given", "josé", 2) == hmac.digest(key, msg, "sha256")
+
+
+NEVER_THE_ORIGINAL = [t for t in PhiType if t not in (PhiType.AGE, PhiType.DATE, PhiType.OTHER)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(max_size=40), phi_type=st.sampled_from(list(PhiType)))
+def test_any_text_gives_a_string_or_none_never_an_error(value: str, phi_type: PhiType) -> None:
+    out = make().surrogate(value, phi_type)
+    assert out is None or isinstance(out, str)
+    if out is not None and phi_type in NEVER_THE_ORIGINAL:
+        assert out != value

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from phiguard.surrogates.casing import apply_case, case_of
+from phiguard.surrogates.offsets import DEFAULT_MAX_DAYS, DEFAULT_MIN_DAYS, date_offset, note_offset
 
 MONTHS = (
     "january", "february", "march", "april", "may", "june",
@@ -375,3 +376,35 @@ class DateShift:
 
     def shift(self, value: str) -> str | None:
         return shift_date(value, self.days, reference=self.reference, day_first=self.day_first)
+
+    @classmethod
+    def for_patient(
+        cls,
+        key: bytes,
+        patient_id: str,
+        *,
+        min_days: int = DEFAULT_MIN_DAYS,
+        max_days: int = DEFAULT_MAX_DAYS,
+        keep_weekday: bool = False,
+        reference: date = DEFAULT_REFERENCE,
+        day_first: bool = False,
+    ) -> DateShift:
+        """The patient's keyed shift (`date_offset`): the same for all of their notes."""
+        days = date_offset(key, patient_id, min_days, max_days, keep_weekday=keep_weekday)
+        return cls(days, reference, day_first)
+
+    @classmethod
+    def for_note(
+        cls,
+        key: bytes,
+        note_id: str,
+        *,
+        min_days: int = DEFAULT_MIN_DAYS,
+        max_days: int = DEFAULT_MAX_DAYS,
+        keep_weekday: bool = False,
+        reference: date = DEFAULT_REFERENCE,
+        day_first: bool = False,
+    ) -> DateShift:
+        """A note's own keyed shift (`note_offset`), for notes with no patient id."""
+        days = note_offset(key, note_id, min_days, max_days, keep_weekday=keep_weekday)
+        return cls(days, reference, day_first)

@@ -23,10 +23,11 @@ from phiguard.surrogates.keyed import Keyed
 from phiguard.surrogates.names import NameSurrogates
 from phiguard.surrogates.places import PlaceSurrogates
 from phiguard.surrogates.pools import pools
-from phiguard.surrogates.shapes import has_shape, reshape, reshape_phone
+from phiguard.surrogates.shapes import reshape, reshape_phone
 from phiguard.surrogates.web import WebSurrogates
 
 _CACHE_LIMIT = 200_000
+_TRIES = 32
 # Leading words of a profession kept as written: clinically useful, not identifying.
 _PROFESSION_KEPT = frozenset({"retired", "former", "ex", "part-time", "semi-retired", "unemployed"})
 
@@ -69,17 +70,17 @@ class Surrogates:
         return out
 
     def _shaped(self, value: str, kind: str, phone: bool) -> str | None:
-        if not has_shape(value):
-            return None
+        """A same-shape draw that differs from `value`; None if nothing in it can change."""
         draws = self._keyed.draws(kind, value)
         make = reshape_phone if phone else reshape
-        out = make(value, draws)
-        while out == value:  # each try has at most a 1 in 9 chance to repeat the original
+        for _ in range(_TRIES):  # a try repeats the original with chance 1/9 at most
             out = make(value, draws)
-        return out
+            if out != value:
+                return out
+        return None  # no digit or letter to change (or 2**-100 bad luck): label it
 
     def _phone(self, value: str) -> str | None:
-        return self._shaped(value, "phone", phone=True) if any(c.isdigit() for c in value) else None
+        return self._shaped(value, "phone", phone=True)
 
     def _id(self, value: str) -> str | None:
         return self._shaped(value, "id", phone=False)

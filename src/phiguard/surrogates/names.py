@@ -62,6 +62,8 @@ def _tokens(value: str) -> list[_Tok]:
     out: list[_Tok] = []
     for m in _WORD.finditer(value):
         start, end, text = m.start(), m.end(), m.group()
+        if not any(map(str.isalpha, text)):  # "¹" is a word character but not a letter
+            continue
         if len(text) > 3 and _POSSESSIVE.search(text):  # "Smith's": the "'s" stays as written
             end -= 2
             text = text[:-2]

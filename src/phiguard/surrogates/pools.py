@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-TARGET_LETTERS = "abcdefghijklmnoprstvw"
+TARGET_LETTERS = "abcdefghjklmnprstw"
 RARE_RANK = 1_000_000  # rank of a given name known only from Faker's lists
 # Surrogates are drawn from the most frequent census names (the rare tail has misspellings);
 # the whole lists still tell an original's gender and role.
 POOL_FEMALE = 2500
-POOL_MALE = 900
+POOL_MALE = 1000
 
 
 def _lines(name: str) -> list[str]:

@@ -21,7 +21,7 @@ def reshape(value: str, draws: Draws, *, keep_letters: bool = False) -> str:
     out: list[str] = []
     prev_digit = False
     for c in value:
-        if c.isdigit():
+        if c.isnumeric() and not c.isalpha():  # "7", and "٣" or "¼" too
             out.append(str(draws.below(10) if prev_digit or c == "0" else 1 + draws.below(9)))
             prev_digit = True
             continue
@@ -32,11 +32,6 @@ def reshape(value: str, draws: Draws, *, keep_letters: bool = False) -> str:
         else:
             out.append(c)
     return "".join(out)
-
-
-def has_shape(value: str) -> bool:
-    """True when there is something to randomize (a digit, or a letter)."""
-    return any(c.isalnum() for c in value)
 
 
 def reshape_phone(value: str, draws: Draws) -> str:
