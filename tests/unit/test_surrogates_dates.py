@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from phiguard.surrogates import DateShift, date_offset, note_offset, shift_date
+from phiguard.surrogates import DateShift, date_offset, shift_date
 from phiguard.surrogates.dates import DEFAULT_REFERENCE, MONTHS, WEEKDAYS
 
 KEY = bytes(range(32))
@@ -255,14 +255,16 @@ def test_keep_weekday_offsets_are_multiples_of_seven() -> None:
 
 
 def test_date_shift_for_a_patient_uses_the_keyed_offset() -> None:
-    shift = DateShift.for_patient(KEY, "p1", min_days=-30, max_days=30, keep_weekday=True)
+    shift = DateShift.keyed(KEY, "p1", min_days=-30, max_days=30, keep_weekday=True)
     assert shift.days == date_offset(KEY, "p1", -30, 30, keep_weekday=True)
     assert shift.days % 7 == 0 and shift.days != 0
-    assert DateShift.for_note(KEY, "n1").days == note_offset(KEY, "n1")
+    assert DateShift.keyed(KEY, "n1", kind="note").days == date_offset(KEY, "n1", kind="note")
 
 
 def test_note_offsets_are_a_separate_domain() -> None:
-    same = sum(date_offset(KEY, str(i)) == note_offset(KEY, str(i)) for i in range(1000))
+    same = sum(
+        date_offset(KEY, str(i)) == date_offset(KEY, str(i), kind="note") for i in range(1000)
+    )
     assert same < 20
 
 

@@ -24,7 +24,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from phiguard.surrogates.casing import apply_case, case_of
-from phiguard.surrogates.offsets import DEFAULT_MAX_DAYS, DEFAULT_MIN_DAYS, date_offset, note_offset
+from phiguard.surrogates.offsets import (
+    DEFAULT_MAX_DAYS,
+    DEFAULT_MIN_DAYS,
+    OffsetKind,
+    date_offset,
+)
 
 MONTHS = (
     "january", "february", "march", "april", "may", "june",
@@ -378,33 +383,18 @@ class DateShift:
         return shift_date(value, self.days, reference=self.reference, day_first=self.day_first)
 
     @classmethod
-    def for_patient(
+    def keyed(
         cls,
         key: bytes,
-        patient_id: str,
+        ident: str,
         *,
+        kind: OffsetKind = "patient",
         min_days: int = DEFAULT_MIN_DAYS,
         max_days: int = DEFAULT_MAX_DAYS,
         keep_weekday: bool = False,
         reference: date = DEFAULT_REFERENCE,
         day_first: bool = False,
     ) -> DateShift:
-        """The patient's keyed shift (`date_offset`): the same for all of their notes."""
-        days = date_offset(key, patient_id, min_days, max_days, keep_weekday=keep_weekday)
-        return cls(days, reference, day_first)
-
-    @classmethod
-    def for_note(
-        cls,
-        key: bytes,
-        note_id: str,
-        *,
-        min_days: int = DEFAULT_MIN_DAYS,
-        max_days: int = DEFAULT_MAX_DAYS,
-        keep_weekday: bool = False,
-        reference: date = DEFAULT_REFERENCE,
-        day_first: bool = False,
-    ) -> DateShift:
-        """A note's own keyed shift (`note_offset`), for notes with no patient id."""
-        days = note_offset(key, note_id, min_days, max_days, keep_weekday=keep_weekday)
+        """The keyed shift of a patient (the same for all their notes) or of a lone note."""
+        days = date_offset(key, ident, min_days, max_days, keep_weekday=keep_weekday, kind=kind)
         return cls(days, reference, day_first)

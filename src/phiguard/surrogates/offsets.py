@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Literal
 
 from phiguard.surrogates.keyed import check_key, frame, utf8
+
+OffsetKind = Literal["patient", "note"]
 
 DEFAULT_MIN_DAYS = -365
 DEFAULT_MAX_DAYS = -1
@@ -35,12 +38,6 @@ def _choose(digest: bytes, min_days: int, max_days: int, step: int) -> int:
     return k * step
 
 
-def _offset(key: bytes, kind: str, ident: str, min_days: int, max_days: int, weekday: bool) -> int:
-    check_key(key)
-    digest = hmac.new(bytes(key), frame(_DOMAIN, utf8(kind), utf8(ident)), hashlib.sha256)
-    return _choose(digest.digest(), min_days, max_days, 7 if weekday else 1)
-
-
 def date_offset(
     key: bytes,
     patient_id: str,
@@ -48,19 +45,12 @@ def date_offset(
     max_days: int = DEFAULT_MAX_DAYS,
     *,
     keep_weekday: bool = False,
+    kind: OffsetKind = "patient",
 ) -> int:
-    """The patient's shift in days: never 0; a multiple of 7 with `keep_weekday`."""
-    return _offset(key, "patient", patient_id, min_days, max_days, keep_weekday)
+    """The patient's shift in days: never 0; a multiple of 7 with `keep_weekday`.
 
-
-def note_offset(
-    key: bytes,
-    note_id: str,
-    min_days: int = DEFAULT_MIN_DAYS,
-    max_days: int = DEFAULT_MAX_DAYS,
-    *,
-    keep_weekday: bool = False,
-) -> int:
-    """The shift for a note with no patient id (derived from its id or a salt the caller keeps);
-    a separate domain, so a note id never collides with a patient id."""
-    return _offset(key, "note", note_id, min_days, max_days, keep_weekday)
+    `kind="note"`: the shift of a note with no patient id, from its id (or a salt the caller
+    keeps); a separate HMAC domain, so a note id never gives an equal patient id's offset."""
+    check_key(key)
+    digest = hmac.new(bytes(key), frame(_DOMAIN, utf8(kind), utf8(patient_id)), hashlib.sha256)
+    return _choose(digest.digest(), min_days, max_days, 7 if keep_weekday else 1)
