@@ -34,6 +34,9 @@ from phiguard_cli.options import (
     consistent_option,
     detector_options,
     input_options,
+    policy_option,
+    require_mapping_option,
+    surrogate_options,
     vault_options,
     workers_option,
 )
@@ -85,13 +88,14 @@ logging_options = options.compose(
 @click.version_option(package_name="phiguard")
 @logging_options
 def cli() -> None:
-    """Find PHI in clinical text; mask it, or de-identify it into vault-backed tokens."""
+    """Find PHI in clinical text; mask it, or de-identify it into vault-backed tokens or
+    realistic surrogates."""
     configure_logging(debug=_Logging.debug, quiet=_Logging.quiet)
 
 
 def _run(opts: dict[str, Any], command: Command, vault: str | None = None) -> None:
     """One job, shown on stderr; exit 9 at the end if some records failed."""
-    config = options.config(opts)
+    config = options.config(opts, command)
     spec = options.job_spec(opts, command)
     report = Report(quiet=_Logging.quiet, show_ids=bool(opts.get("show_ids")))
     with Deidentifier.open(config, vault=vault) as d:
@@ -147,6 +151,7 @@ def detect(**opts: Any) -> None:
     show_default=True,
     help="'hash': '#' per character; 'label': [TYPE].",
 )
+@policy_option
 @dry_run_option
 @logging_options
 def mask_command(**opts: Any) -> None:
@@ -162,6 +167,7 @@ def mask_command(**opts: Any) -> None:
 @detector_options
 @vault_options
 @consistent_option
+@policy_option
 @dry_run_option
 @logging_options
 def deid(**opts: Any) -> None:
@@ -173,9 +179,27 @@ def deid(**opts: Any) -> None:
 
 @cli.command()
 @input_options
+@workers_option
+@detector_options
+@vault_options
+@surrogate_options
+@policy_option
+@dry_run_option
+@logging_options
+def surrogate(**opts: Any) -> None:
+    """Replace PHI with realistic surrogates and shift dates (per patient with
+    --patient-field); store the mapping encrypted in the vault, so reid restores the input."""
+    if opts["dry_run"]:
+        return _dry_run(opts)
+    _run(opts, Command.SURROGATE, vault="write")
+
+
+@cli.command()
+@input_options
 @vault_options
 @click.option("--region", default=None, help="AWS region (dynamodb store).")
 @click.option("--profile", default=None, help="AWS profile (dynamodb store).")
+@require_mapping_option
 @logging_options
 def reid(**opts: Any) -> None:
     """Restore the original text of de-identified notes (authorized users only)."""

@@ -1,7 +1,10 @@
-"""Re-identification: by the exact tokens the vault holds for this message, never a regex scan.
+"""Re-identification: by the exact tokens and surrogates the vault holds for this message.
 
-A regex scan for 64 hex digits breaks when a token follows a hex character ("98.8" + token);
-the vault knows which tokens belong to the message, so we look for exactly those.
+Tokens are found exactly, never by a regex scan: a scan for 64 hex digits breaks when a token
+follows a hex character ("98.8" + token); the vault knows which tokens belong to the message,
+so we look for exactly those. Surrogates are ordinary text, so their rows say where they stand
+(the offset in the output) and are checked to stand there (phiguard.keys.mapping). Masked and
+labelled spans have no row: they stay masked, by design.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from itertools import pairwise
 
 from phiguard.audit import Auditor
 from phiguard.errors import ReidentificationError
+from phiguard.keys.mapping import is_mapping_row, surrogate_places
 from phiguard.keys.sealer import Sealer
 from phiguard.transform import TOKEN_LENGTH, message_hash, restore
 from phiguard.vaults.base import Vault
@@ -40,18 +44,35 @@ def _locate(text: str, tokens: set[str]) -> dict[str, list[int]]:
     return found
 
 
-def reidentify(text: str, vault: Vault, sealer: Sealer, auditor: Auditor | None = None) -> str:
+def reidentify(
+    text: str,
+    vault: Vault,
+    sealer: Sealer,
+    auditor: Auditor | None = None,
+    *,
+    require_mapping: bool = False,
+) -> str:
     """The original text, exact to the byte, or ReidentificationError.
 
-    Fails (naming counts and hashes only) when a vault token is absent from the text or when
-    token-like strings remain that the vault does not hold for this message. With an `auditor`,
-    the audit record is stored before the text is returned (no record, no text).
+    Fails (naming counts, offsets and hashes only) when a vault token is absent from the text,
+    when token-like strings remain that the vault does not hold for this message, or when its
+    surrogate rows are not one note's complete mapping (two different notes gave this text).
+    A text the vault holds nothing for comes back as it is (a note with nothing replaced),
+    unless `require_mapping`: then it fails, since an edited surrogate note looks exactly like
+    that. With an `auditor`, the audit record is stored before the text is returned (no
+    record, no text).
     """
     mhash = message_hash(text)
     records = vault.get(mhash)
-    placed: list[tuple[int, str, str]] = []
-    located = _locate(text, {r.token for r in records})
-    for r in records:
+    if not records and require_mapping:
+        raise ReidentificationError(
+            f"message {mhash[:16]}: no vault entries for this text (was it changed after "
+            "de-identification, or is it from another vault?)"
+        )
+    tokens = [r for r in records if not is_mapping_row(r.token)]
+    placed = surrogate_places(text, mhash, [r for r in records if is_mapping_row(r.token)], sealer)
+    located = _locate(text, {r.token for r in tokens})
+    for r in tokens:
         where = located.get(r.token)
         if not where:
             raise ReidentificationError(
@@ -62,7 +83,7 @@ def reidentify(text: str, vault: Vault, sealer: Sealer, auditor: Auditor | None 
     placed.sort()
     for (a, tok, _), (b, _, _) in pairwise(placed):
         if b < a + len(tok):
-            raise ReidentificationError(f"message {mhash[:16]}: vault tokens overlap in the text")
+            raise ReidentificationError(f"message {mhash[:16]}: vault entries overlap in the text")
     unknown = _count_unknown(text, placed)
     if unknown:
         raise ReidentificationError(

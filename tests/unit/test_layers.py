@@ -20,7 +20,7 @@ PACKAGE = "phiguard"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("spans", "errors", "io", "paths", "logs")),
     ("aws", ("aws",)),
-    ("detection", ("detectors", "resolve", "transform")),
+    ("detection", ("detectors", "resolve", "surrogates", "transform")),
     ("configuration", ("config",)),
     ("vaults", ("vaults",)),
     ("keys", ("keys",)),

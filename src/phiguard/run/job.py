@@ -1,4 +1,5 @@
-"""A job: detect, mask, de-identify or re-identify files, JSON Lines or CSV, fail closed.
+"""A job: detect, mask, de-identify, surrogate or re-identify files, JSON Lines or CSV, fail
+closed.
 
 This is the run the `phiguard` command (and any library user) gets, in one place:
 
@@ -27,7 +28,7 @@ from typing import Any, Protocol
 
 from phiguard.detectors.comprehend import packing
 from phiguard.detectors.comprehend.packing import CostEstimate
-from phiguard.errors import Failure, InputError
+from phiguard.errors import ConfigError, Failure, InputError
 from phiguard.run.batch import auto_journal
 from phiguard.run.deidentifier import Deidentifier
 from phiguard.run.records import Item, Result
@@ -60,7 +61,12 @@ class Command(StrEnum):
     DETECT = "detect"
     MASK = "mask"
     DEID = "deid"
+    SURROGATE = "surrogate"
     REID = "reid"
+
+
+#: Commands that write the vault (and so journal their rows).
+WRITERS = frozenset({Command.DEID, Command.SURROGATE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +76,9 @@ class JobSpec:
     `fmt`: "text" (the note, or span lines for detect), "json" (one document; an array for
     several plain inputs) or "jsonl". `file_names=False` keeps input names out of outputs and
     failure reports (inputs are numbered instead). `allow_missing_field`: a JSONL record without
-    the note field passes through unchanged instead of failing.
+    the note field passes through unchanged instead of failing. `patient_field` (JSONL, CSV):
+    the field grouping a patient's notes for surrogates (a record without it fails).
+    `require_mapping` (reid): a note the vault holds nothing for fails instead of passing.
     """
 
     command: Command
@@ -85,6 +93,8 @@ class JobSpec:
     show_text: bool = False
     file_names: bool = True
     allow_missing_field: bool = False
+    patient_field: str | None = None
+    require_mapping: bool = False
 
     @property
     def writes_phi(self) -> bool:
@@ -128,6 +138,10 @@ def run_job(spec: JobSpec, pipeline: Deidentifier, progress: Progress | None = N
     Raises `PhiguardError`s for whole-run problems (bad input, vault down, output unwritable),
     after aborting the outputs; per-record failures are in the summary (`failed`).
     """
+    if spec.patient_field is not None and spec.mode is Mode.PLAIN:
+        raise ConfigError(
+            "a patient field needs JSON Lines or CSV records (a plain file has no fields)"
+        )
     sources = expand_inputs(spec.inputs, spec.glob or DEFAULT_GLOB[spec.mode])
     if spec.mode is Mode.CSV and len(sources) > 1 and spec.out is None:
         raise InputError("several CSV inputs need an output directory (each keeps its own header)")
@@ -145,13 +159,13 @@ def run_job(spec: JobSpec, pipeline: Deidentifier, progress: Progress | None = N
     outputs = Outputs(spec.out, sources, phi=spec.writes_phi, single=single_out)
     names = FileNames(sources, show=spec.file_names)
     journal = None
-    if spec.command is Command.DEID:  # last: nothing above may leave it open
+    if spec.command in WRITERS:  # last: nothing above may leave it open
         journal = auto_journal(pipeline, streaming=spec.out is None)
     if progress is not None:
         progress.started(spec.command.value, summary.total)
     try:
         writer = _writer(spec, outputs, sources, names, headers, single_note)
-        recs = records(inputs, spec.mode, spec.field, spec.id_field)
+        recs = records(inputs, spec.mode, spec.field, spec.id_field, spec.patient_field)
         for r in _results(spec, pipeline, recs, journal):
             rec: Record = r.context
             where = rec.where if spec.file_names else _numbered(rec, names)
@@ -206,15 +220,21 @@ def _count_result(summary: Summary, r: Result[Any]) -> None:
 def _validate(inputs: Inputs, spec: JobSpec) -> tuple[int, dict[Source, str]]:
     """Read every input once, checking what would fail it as a whole: the number of records,
     and the CSV headers."""
-    with_field = 0
+    with_field = with_patient = 0
     total = 0
-    for rec in records(inputs, spec.mode, spec.field, spec.id_field):
+    for rec in records(inputs, spec.mode, spec.field, spec.id_field, spec.patient_field):
         total += 1
         with_field += not rec.missing
+        with_patient += rec.patient is not None
     if spec.mode is Mode.JSONL and total and not with_field and not spec.allow_missing_field:
         raise InputError(
             f"no record has the field {spec.field!r}; name the note field (records were not "
             "changed)"
+        )
+    if spec.patient_field is not None and total and not with_patient:
+        raise InputError(
+            f"no record has a patient in {spec.patient_field!r}; name the patient field "
+            "(records were not changed)"
         )
     if spec.mode is not Mode.CSV:
         return total, {}
@@ -244,6 +264,9 @@ def _writer(
 
 
 _MISSING = "field {!r} is missing from this record (use the option that lets such records pass)"
+_NO_PATIENT = (
+    "this record has no patient in {!r}, so its dates cannot be shifted with the patient's"
+)
 
 
 def _results(
@@ -252,15 +275,21 @@ def _results(
     """One result per record, in order, its value `Rendered` (detect: the spans)."""
     missing_ok = spec.allow_missing_field
 
+    patients = spec.patient_field
+
     def items() -> Iterator[Item]:
         for rec in recs:
-            yield Item(rec.id, "" if rec.missing else rec.text, rec)
+            text = "" if rec.missing or (patients and rec.patient is None) else rec.text
+            yield Item(rec.id, text, rec, rec.patient)
 
     def checked(results: Iterator[Result[Any]]) -> Iterator[Result[Any]]:
         for r in results:
             rec: Record = r.context
             if rec.missing and not missing_ok:
                 failure = Failure("InputError", _MISSING.format(spec.field))
+                yield Result(r.index, r.id, None, failure, (), rec)
+            elif patients and rec.patient is None and rec.text and not rec.missing:
+                failure = Failure("InputError", _NO_PATIENT.format(patients))
                 yield Result(r.index, r.id, None, failure, (), rec)
             else:
                 yield r
@@ -269,23 +298,25 @@ def _results(
     if cmd is Command.DETECT:
         yield from checked(pipeline.detect_many(items()))
     elif cmd is Command.MASK:
-        for r in checked(pipeline.mask_many(items(), style=spec.style)):
+        masked = pipeline.mask_many(items(), style=spec.style, policy=pipeline.policy)
+        for r in checked(masked):
             yield _with(r, None if r.value is None else Rendered(r.value, {"spans": len(r.spans)}))
-    elif cmd is Command.DEID:
-        for r in checked(pipeline.deidentify_many(items(), journal=journal)):
+    elif cmd in WRITERS:
+        many = pipeline.deidentify_many if cmd is Command.DEID else pipeline.surrogate_many
+        count = "tokens" if cmd is Command.DEID else "spans"
+        for r in checked(many(items(), journal=journal)):
             v = r.value
             yield _with(
                 r,
                 None
                 if v is None
                 else Rendered(
-                    v.text,
-                    {"message_hash": v.message_hash, "tokens": v.token_count},
-                    v.message_hash,
+                    v.text, {"message_hash": v.message_hash, count: v.token_count}, v.message_hash
                 ),
             )
     else:
-        for r in checked(pipeline.reidentify_many(items())):
+        reids = pipeline.reidentify_many(items(), require_mapping=spec.require_mapping)
+        for r in checked(reids):
             yield _with(r, None if r.value is None else Rendered(r.value))
 
 

@@ -18,6 +18,7 @@ class Item:
     id: Any
     text: str
     context: Any = None  # carried untouched to the Result (e.g. the rest of a JSONL row)
+    patient: str | None = None  # surrogates: the patient whose scope and date offset apply
 
 
 #: What the batch functions accept: a plain string (its id is its 0-based position),

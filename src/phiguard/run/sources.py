@@ -160,9 +160,23 @@ class Record:
     raw: str | None = None
     value_span: tuple[int, int] | None = None
     missing: bool = False
+    patient: str | None = None  # the --patient-field value (None: absent, null or empty)
 
 
-def _jsonl(inputs: Inputs, src: Source, field: str, id_field: str) -> Iterator[Record]:
+def _patient(value: Any, where: str, field: str) -> str | None:
+    """A patient id as text: a string or an integer; null or "" is no id."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise InputError(f"{where}: field {field!r} is not a string or an integer")
+
+
+def _jsonl(
+    inputs: Inputs, src: Source, field: str, id_field: str, patient_field: str | None
+) -> Iterator[Record]:
     for lineno, line in inputs.lines(src):
         if not line.strip():
             continue
@@ -187,7 +201,11 @@ def _jsonl(inputs: Inputs, src: Source, field: str, id_field: str) -> Iterator[R
         if id_field in members:
             a, b = members[id_field]
             rid = json.loads(line[a:b])
-        yield Record(src, where, rid, text, line, value, missing=value is None)
+        patient = None
+        if patient_field is not None and patient_field in members:
+            a, b = members[patient_field]
+            patient = _patient(json.loads(line[a:b]), where, patient_field)
+        yield Record(src, where, rid, text, line, value, missing=value is None, patient=patient)
 
 
 _DECODER = json.JSONDecoder()
@@ -268,7 +286,9 @@ def csv_header(inputs: Inputs, src: Source) -> str:
     return header.raw
 
 
-def _csv(inputs: Inputs, src: Source, field: str, id_field: str) -> Iterator[Record]:
+def _csv(
+    inputs: Inputs, src: Source, field: str, id_field: str, patient_field: str | None
+) -> Iterator[Record]:
     rows = csv_rows(inputs.lines(src), src.name)
     header = next(rows, None)
     if header is None:  # pragma: no cover - lines() raises on empty input
@@ -278,6 +298,11 @@ def _csv(inputs: Inputs, src: Source, field: str, id_field: str) -> Iterator[Rec
         raise InputError(f"{src.name}: no column {field!r} in the CSV header")
     column = names.index(field)
     id_column = names.index(id_field) if id_field in names else None
+    patient_column = None
+    if patient_field is not None:
+        if patient_field not in names:
+            raise InputError(f"{src.name}: no column {patient_field!r} in the CSV header")
+        patient_column = names.index(patient_field)
     for row in rows:
         where = f"{src.name}:{row.lineno}"
         if not row.values:  # a blank line
@@ -286,15 +311,27 @@ def _csv(inputs: Inputs, src: Source, field: str, id_field: str) -> Iterator[Rec
         if len(row.values) != len(names):
             raise InputError(f"{where}: {len(row.values)} columns, the header has {len(names)}")
         rid = row.values[id_column] if id_column is not None else ""
-        yield Record(src, where, rid or None, row.values[column], row.raw, row.spans[column])
+        patient = row.values[patient_column] if patient_column is not None else ""
+        yield Record(
+            src,
+            where,
+            rid or None,
+            row.values[column],
+            row.raw,
+            row.spans[column],
+            patient=patient or None,
+        )
 
 
-def records(inputs: Inputs, mode: Mode, field: str, id_field: str) -> Iterator[Record]:
-    """Every note of every input, in order (one per file, JSONL line or CSV row)."""
+def records(
+    inputs: Inputs, mode: Mode, field: str, id_field: str, patient_field: str | None = None
+) -> Iterator[Record]:
+    """Every note of every input, in order (one per file, JSONL line or CSV row), with its
+    `patient_field` value (JSONL, CSV) when one is named."""
     for src in inputs.sources:
         if mode is Mode.PLAIN:
             yield Record(src, src.name, src.name, inputs.text(src))
         elif mode is Mode.JSONL:
-            yield from _jsonl(inputs, src, field, id_field)
+            yield from _jsonl(inputs, src, field, id_field, patient_field)
         else:
-            yield from _csv(inputs, src, field, id_field)
+            yield from _csv(inputs, src, field, id_field, patient_field)

@@ -1,11 +1,12 @@
-"""De-identify or mask a Spark DataFrame column (needs the `spark` extra: pyspark, pandas,
-pyarrow).
+"""De-identify, surrogate or mask a Spark DataFrame column (needs the `spark` extra: pyspark,
+pandas, pyarrow).
 
     from phiguard import Config, StoreConfig, KeyConfig
-    from phiguard.run.spark import deidentify_column
+    from phiguard.run.spark import deidentify_column, surrogate_column
     cfg = Config(store=StoreConfig("dynamodb", table="phiguard-vault", region="us-east-1"),
                  keys=KeyConfig(kms_key_id="alias/phiguard"))
     out = deidentify_column(df, "note_text", cfg)   # lazy: runs when `out` is written
+    out = surrogate_column(df, "note_text", cfg, patient_column="patient_id")
 
 Why it is built this way:
 
@@ -17,7 +18,11 @@ Why it is built this way:
   Spark has every option the CLI has (KMS data keys, consistent pseudonyms, resolver lists).
   No key travels: each executor loads it itself (`key_file`, or `$PHIGUARD_KEY` in the
   executor environment), or asks KMS for its own data key (`kms_key_id`; with `consistent`,
-  it unwraps the vault's one pseudonym key).
+  it unwraps the vault's one pseudonym key). `config.policy` travels too (what each type
+  becomes).
+- Surrogates are a pure function of (key, scope, value): every executor derives the same
+  surrogate key (from the local key, or from the vault's one KMS key slot), so a patient's
+  notes spread over partitions and executors get the same date offset and the same names.
 - Vault rows are written in groups (`config.run.vault_batch` rows per `vault.put`), and a
   row's text is emitted only after its group committed (fail closed). A row that fails gets a
   null text and a reason in `error_column`: never the original note.
@@ -35,15 +40,18 @@ import atexit
 import importlib
 import math
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 from phiguard.config import Config
+from phiguard.errors import Failure
 from phiguard.keys.files import load_key
 from phiguard.run.deidentifier import Deidentifier
 from phiguard.run.records import Item
-from phiguard.transform import MaskStyle
+from phiguard.transform import MaskStyle, masking
 
-__all__ = ["deidentify_column", "mask_column"]
+__all__ = ["deidentify_column", "mask_column", "surrogate_column"]
+
+Kind = Literal["mask", "deid", "surrogate"]
 
 HASH_COLUMN = "phiguard_message_hash"
 ERROR_COLUMN = "phiguard_error"
@@ -62,28 +70,63 @@ def _pipeline(config: Config, with_vault: bool) -> Deidentifier:
     return _pipelines[key]
 
 
+def _patient(value: Any) -> str | None:
+    """A patient id cell as text (null, NaN and "" are no id)."""
+    if value is None or value != value or value == "":  # NaN != NaN
+        return None
+    return str(value)
+
+
 def _transform(
-    config: Config, column: str, deid: bool, style: str, hash_column: str, error_column: str
+    config: Config,
+    column: str,
+    kind: Kind,
+    style: str,
+    hash_column: str,
+    error_column: str,
+    patient_column: str | None = None,
 ) -> Callable[[Iterator[Any]], Iterator[Any]]:
     """The mapInPandas function: pandas batches in, same rows out with the column rewritten."""
+    deid = kind != "mask"
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         d = _pipeline(config, deid)
         for pdf in batches:
             values = list(pdf[column])
-            items = (Item(i, v if isinstance(v, str) else "") for i, v in enumerate(values))
+            patients = [_patient(p) for p in pdf[patient_column]] if patient_column else None
+            unowned = [
+                patients is not None and patients[i] is None and isinstance(v, str) and v != ""
+                for i, v in enumerate(values)
+            ]
+            items = (
+                Item(
+                    i,
+                    v if isinstance(v, str) and not unowned[i] else "",
+                    None,
+                    patients[i] if patients is not None else None,
+                )
+                for i, v in enumerate(values)
+            )
             texts: list[str | None] = []
             hashes: list[str | None] = []
             errs: list[str | None] = []
-            if deid:
-                results: Iterator[Any] = d.deidentify_many(items, journal=None, max_delay=math.inf)
+            results: Iterator[Any]
+            if kind == "deid":
+                results = d.deidentify_many(items, journal=None, max_delay=math.inf)
+            elif kind == "surrogate":
+                results = d.surrogate_many(items, journal=None, max_delay=math.inf)
             else:
-                results = d.mask_many(items, style=style)
-            for r, original in zip(results, values, strict=True):
+                results = d.mask_many(items, style=style, policy=config.policy)
+            r: Any
+            for r, original, no_patient in zip(results, values, unowned, strict=True):
                 if not isinstance(original, str):  # null stays null
                     texts.append(None)
                     hashes.append(None)
                     errs.append(None)
+                elif no_patient:  # never surrogated, so never released
+                    texts.append(None)
+                    hashes.append(None)
+                    errs.append(str(Failure("InputError", f"no patient id in {patient_column!r}")))
                 elif r.ok:
                     value = r.unwrap()
                     texts.append(value.text if deid else value)
@@ -107,21 +150,33 @@ def _apply(
     df: Any,
     column: str,
     config: Config,
-    deid: bool,
+    kind: Kind,
     style: str,
     hash_column: str,
     error_column: str,
+    patient_column: str | None = None,
 ) -> Any:
     types = importlib.import_module("pyspark.sql.types")
-    if column not in df.columns:
-        raise ValueError(f"no column {column!r} in the DataFrame")
+    for name in (column, patient_column):
+        if name is not None and name not in df.columns:
+            raise ValueError(f"no column {name!r} in the DataFrame")
     fields = list(df.schema.fields)
-    if deid:
+    if kind != "mask":
         fields.append(types.StructField(hash_column, types.StringType(), True))
     fields.append(types.StructField(error_column, types.StringType(), True))
     schema = types.StructType(fields)
-    fn = _transform(config, column, deid, style, hash_column, error_column)
+    fn = _transform(config, column, kind, style, hash_column, error_column, patient_column)
     return df.mapInPandas(fn, schema)
+
+
+def _writer_config(config: Config | None) -> Config:
+    """Bigger vault groups for executors; a missing local key file created on the driver."""
+    config = config or Config()
+    if config.run.vault_batch == Config().run.vault_batch:
+        config = config.with_run(vault_batch=DEFAULT_VAULT_BATCH)
+    if config.keys.kms_key_id is None:
+        load_key(config.keys.key_file, create=True)
+    return config
 
 
 def deidentify_column(
@@ -135,12 +190,34 @@ def deidentify_column(
     """`df` with `column` de-identified, plus `hash_column` (the vault's message hash) and
     `error_column` (null, or why the row's text was withheld). Lazy, like any Spark
     transformation. With a local key, a missing key file is created here, on the driver."""
-    config = config or Config()
-    if config.run.vault_batch == Config().run.vault_batch:
-        config = config.with_run(vault_batch=DEFAULT_VAULT_BATCH)
-    if config.keys.kms_key_id is None:
-        load_key(config.keys.key_file, create=True)
-    return _apply(df, column, config, True, MaskStyle.HASH.value, hash_column, error_column)
+    config = _writer_config(config)
+    return _apply(df, column, config, "deid", MaskStyle.HASH.value, hash_column, error_column)
+
+
+def surrogate_column(
+    df: Any,
+    column: str,
+    config: Config | None = None,
+    *,
+    patient_column: str | None = None,
+    hash_column: str = HASH_COLUMN,
+    error_column: str = ERROR_COLUMN,
+) -> Any:
+    """`df` with `column` replaced by realistic surrogates, dates shifted (one offset per value
+    of `patient_column`, whichever partition or executor a note lands on; each note alone
+    without it), plus `hash_column` and `error_column` as for `deidentify_column`. A row
+    without a patient id, when `patient_column` is given, is withheld with a reason."""
+    config = _writer_config(config)
+    return _apply(
+        df,
+        column,
+        config,
+        "surrogate",
+        MaskStyle.HASH.value,
+        hash_column,
+        error_column,
+        patient_column,
+    )
 
 
 def mask_column(
@@ -152,6 +229,9 @@ def mask_column(
     error_column: str = ERROR_COLUMN,
 ) -> Any:
     """`df` with PHI in `column` masked for good ('#' per character, or `[TYPE]` with
-    `style="label"`), plus `error_column`. No vault, no key."""
+    `style="label"`, or `config.policy` when it only masks, labels and keeps), plus
+    `error_column`. No vault, no key."""
     config = config or Config()
-    return _apply(df, column, config, False, MaskStyle(style).value, HASH_COLUMN, error_column)
+    if config.policy is not None:
+        masking(config.policy)  # refused here, on the driver, not in every executor
+    return _apply(df, column, config, "mask", MaskStyle(style).value, HASH_COLUMN, error_column)
