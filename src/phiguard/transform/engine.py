@@ -84,13 +84,15 @@ def with_lookalikes(text: str, spans: Sequence[Span]) -> list[Span]:
 class Replacement:
     """A reversible replacement: `token` is what stands in the output at str index `offset`
     (a token, or a surrogate, or the label written when no surrogate could be made), `value`
-    the original it replaced, `action` token, surrogate or shift."""
+    the original it replaced (at str index `origin` of the input), `action` token, surrogate
+    or shift."""
 
     token: str
     type: str
     value: str
     offset: int
     action: Action = Action.TOKEN
+    origin: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +154,7 @@ def apply(
     """
     if surrogates is None and policy.keyed:
         raise ValueError("this policy makes surrogates: pass the note's `surrogates`")
-    reversible = policy.reversible
-    plan = _plan(text, spans, policy, reversible if lookalikes is None else lookalikes)
+    plan = _plan(text, spans, policy, policy.reversible if lookalikes is None else lookalikes)
     parts: list[str] = []
     replacements: list[Replacement] = []
     pos = out_len = 0
@@ -168,21 +169,20 @@ def apply(
             written = _label(s)
         elif action is Action.TOKEN:
             written = make_token(value)
-            replacements.append(Replacement(written, s.type, value, out_len, action))
+            replacements.append(Replacement(written, s.type, value, out_len, action, s.start))
         else:
             assert surrogates is not None and action in KEYED
             made = surrogates.surrogate(value, s.type)
             written = _label(s) if made is None or TOKEN_LIKE.search(made) else made
             if written != value:
-                replacements.append(Replacement(written, s.type, value, out_len, action))
+                replacements.append(Replacement(written, s.type, value, out_len, action, s.start))
         parts.append(written)
         out_len += len(written)
         pos = s.end
     parts.append(text[pos:])
     out = "".join(parts)
     unique = fresh_tokens and any(r.action is Action.TOKEN for r in replacements)
-    mhash = message_hash(out) if reversible else ""
-    return Transformed(out, mhash, tuple(replacements), unique, policy)
+    return Transformed(out, message_hash(out), tuple(replacements), unique, policy)
 
 
 _MASK = {MaskStyle.HASH: Policy.mask("hash"), MaskStyle.LABEL: Policy.mask("label")}
