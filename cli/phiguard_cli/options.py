@@ -247,16 +247,17 @@ require_mapping_option = click.option(
 
 def policy(opts: dict[str, Any], command: Command) -> Policy | None:
     """The policy of a mask, deid or surrogate run: the command's preset, changed by --policy
-    and the date options (None when nothing changes the preset)."""
+    and the date options (mask and deid: None when nothing changes the preset)."""
     presets = {
         Command.MASK: Policy.mask(opts.get("style") or "hash"),
         Command.DEID: Policy.deid(),
         Command.SURROGATE: Policy.surrogate(),
     }
     days = opts.get("date_shift_days")
-    if command not in presets or (
-        not opts.get("policy_file") and days is None and not opts.get("keep_weekday")
-    ):
+    if command not in presets:
+        return None
+    changed = opts.get("policy_file") or days is not None or opts.get("keep_weekday")
+    if not changed and command is not Command.SURROGATE:
         return None
     chosen = presets[command]
     if opts.get("policy_file"):

@@ -82,6 +82,8 @@ class Pipeline(Protocol):
 
     def rows(self, transformed: Transformed) -> list[VaultRecord]: ...
 
+    def surrogate_key(self) -> bytes: ...
+
     def reidentify(self, text: str, *, require_mapping: bool = False) -> str: ...
 
 
@@ -206,6 +208,8 @@ def _released(
     if vault is None or sealer is None:
         raise ConfigError("de-identifying needs a vault and a key (Sealer)")
     run = _options(pipeline, options)
+    if policy.keyed:
+        pipeline.surrogate_key()  # a missing or unreachable key fails the run, not each note
     own = journal == "auto"
     jr = auto_journal(pipeline) if journal == "auto" else journal
     try:

@@ -124,6 +124,8 @@ class Deidentifier:
             )
             d.sealer, d.pseudonymizer = keys.sealer, keys.pseudonymizer
             d._surrogate_key = keys.surrogate_key
+            if writer and config.policy is not None and config.policy.keyed:
+                d.surrogate_key()  # a key problem (KMS) stops the run before any note
             if not writer:
                 d.auditor = open_auditor(opened)
         except BaseException:
