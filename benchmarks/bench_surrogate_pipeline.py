@@ -1,6 +1,7 @@
 """`surrogate` vs `mask` on the dev notes: the whole pipeline, and what surrogates add.
 
-    .venv/bin/python benchmarks/bench_surrogate_pipeline.py [--rounds 3] [--limit N] [--json OUT]
+    .venv/bin/python benchmarks/bench_surrogate_pipeline.py [--gold DEV.jsonl] [--rounds 3]
+        [--limit N] [--json OUT]
 
 On the PhysioNet dev notes (../shared/eval/physionet-dev.jsonl; patient = the `pX` of `pX_nY`),
 with the shipped local detector, one process, workers 1:
@@ -24,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 import tempfile
@@ -36,7 +38,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO.parent / "shared" / "eval" / "physionet-dev.jsonl"
-FULL = ["%m/%d/%Y", "%m/%d/%y", "%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%d %B %Y"]
+FULL = ["%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m-%d-%y", "%Y-%m-%d", "%m.%d.%Y"]
+FULL += ["%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y"]
+MONTH_DAY = re.compile(r"(\d{1,2})/(\d{1,2})")
 
 
 def _clock() -> tuple[float, float]:
@@ -53,20 +57,33 @@ def _timed(fn: Callable[[], int]) -> tuple[float, float, int]:
 def _full_date(text: str) -> datetime | None:
     for fmt in FULL:
         try:
-            return datetime.strptime(text, fmt)
+            d = datetime.strptime(text, fmt)
         except ValueError:
             continue
+        if "%y" in fmt:  # phiguard reads two-digit years as 1930-2029
+            d = d.replace(year=2000 + d.year % 100 if d.year % 100 < 30 else 1900 + d.year % 100)
+        return d
     return None
+
+
+def _month_day(text: str) -> datetime | None:
+    """A month/day date, placed in 2000 (the reference year partial dates shift in)."""
+    m = MONTH_DAY.fullmatch(text)
+    try:
+        return datetime(2000, int(m[1]), int(m[2])) if m else None
+    except ValueError:
+        return None
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--gold", type=Path, default=DEV, help="the dev notes (JSON Lines)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--limit", type=int, default=0, help="first N dev notes (default: all)")
     ap.add_argument("--json", type=Path, help="also write the numbers here")
     args = ap.parse_args()
-    if not DEV.exists():
-        sys.exit(f"needs {DEV} (PhysioNet dev notes, not redistributed)")
+    if not args.gold.exists():
+        sys.exit(f"needs {args.gold} (PhysioNet dev notes, not redistributed)")
 
     from phiguard import Deidentifier, Sealer
     from phiguard.keys.derived import derive_surrogate_key
@@ -76,7 +93,7 @@ def main() -> None:
     from phiguard.transform import Policy, mask
     from phiguard.vaults.sqlite import SQLiteVault
 
-    notes = [json.loads(line) for line in DEV.open(encoding="utf-8")]
+    notes = [json.loads(line) for line in args.gold.open(encoding="utf-8")]
     if args.limit:
         notes = notes[: args.limit]
     texts = [n["text"] for n in notes]
@@ -154,7 +171,7 @@ def main() -> None:
     back = [r.unwrap() for r in d.reidentify_many([x.text for x in released], require_mapping=True)]
     exact = sum(a == b for a, b in zip(back, texts, strict=True))
     by_type: Counter[str] = Counter()
-    labels = dates = dates_ok = 0
+    labels = dates = dates_ok = partial = partial_ok = 0
     for t, s, p in zip(texts, spans, patients, strict=True):
         out = d.transform(t, s, Policy.surrogate(), patient=p)
         for r in out.replacements:
@@ -164,6 +181,10 @@ def main() -> None:
             if r.type == "DATE" and a is not None:
                 dates += 1
                 dates_ok += b is not None and (b - a).days == date_offset(skey, p)
+            c, e = _month_day(r.value), _month_day(r.token)
+            if r.type == "DATE" and c is not None:  # within the year: modulo 2000's 366 days
+                partial += 1
+                partial_ok += e is not None and ((e - c).days - date_offset(skey, p)) % 366 == 0
     vault.close()
     load_after = os.getloadavg()
 
@@ -183,6 +204,8 @@ def main() -> None:
         "labels_written": labels,
         "full_dates": dates,
         "full_dates_by_patient_offset": dates_ok,
+        "month_day_dates": partial,
+        "month_day_dates_by_patient_offset": partial_ok,
         "reid_exact": exact,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
@@ -200,6 +223,7 @@ def main() -> None:
     )
     print(f"replacements: {result['replacements']}; labels where no surrogate: {labels}")
     print(f"full dates moved by their patient's offset: {dates_ok} of {dates}")
+    print(f"month/day dates moved by it (within the year): {partial_ok} of {partial}")
     print(f"reid byte-exact: {exact} of {n}")
     print(
         f"load average before {result['load_average_before']}, after {result['load_average_after']}"

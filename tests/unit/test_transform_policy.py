@@ -246,3 +246,14 @@ def test_any_reversible_policy_round_trips_exactly(
         if policy.action(s.type) is Action.KEEP:
             before = sum(len(r.token) - len(r.value) for r in t.replacements if r.origin < s.start)
             assert t.text[s.start + before : s.end + before] == text[s.start : s.end]
+
+
+def test_the_documented_policy_file_is_the_shipped_example_and_valid() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    doc = (repo / "docs" / "surrogates.md").read_text(encoding="utf-8")
+    block = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    example = repo / "examples" / "policy.toml"
+    assert example.read_text(encoding="utf-8") == block
+    p = load_policy(example, Policy.surrogate())
+    assert p.action("ID") is Action.TOKEN and p.action("PROFESSION") is Action.KEEP
+    assert p.action("DATE") is Action.SHIFT and (p.min_days, p.max_days) == (-365, -1)
