@@ -10,7 +10,7 @@ LINTED := src cli tests tools benchmarks
 TESTS  := tests/unit tests/integration tests/accuracy
 DEMO   := demo-out
 
-.PHONY: install demo test test-spark lint typecheck eval bench bench-detect bench-pipeline clean
+.PHONY: install demo test test-spark lint typecheck eval bench bench-detect bench-pipeline bench-surrogate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,8 +60,9 @@ typecheck: $(STAMP)
 eval: $(STAMP)
 	$(VENV)/bin/phiguard eval $(SHARED)/eval/physionet-dev.jsonl $(SHARED)/samples/ed_summary.gold.json --targets
 
-# Both benchmarks (about 30 min): detector speed and accuracy vs Presidio, then the pipeline.
-bench: bench-detect bench-pipeline
+# The benchmarks (about 40 min): detector speed and accuracy vs Presidio, the pipeline, and
+# surrogate vs mask on the dev notes.
+bench: bench-detect bench-pipeline bench-surrogate
 
 bench-detect: $(STAMP)
 	$(PY) benchmarks/bench_detect.py --gold $(SHARED)/eval/physionet-dev.jsonl
@@ -69,6 +70,11 @@ bench-detect: $(STAMP)
 # mask/deid throughput, workers 1 and 2, sqlite and dynamodb, vs Presidio (20-30 min).
 bench-pipeline: install
 	$(PY) benchmarks/bench_pipeline.py $(BENCH_ARGS)
+
+# surrogate vs mask (and deid) on the dev notes, end to end and transform alone (about 8 min).
+bench-surrogate: $(STAMP)
+	$(PY) benchmarks/bench_surrogates.py --values 2000 --repeat 5
+	$(PY) benchmarks/bench_surrogate_pipeline.py --gold $(SHARED)/eval/physionet-dev.jsonl --rounds 3
 
 clean:
 	rm -rf $(VENV) node_modules $(DEMO) .pytest_cache .mypy_cache .ruff_cache

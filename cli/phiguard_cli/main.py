@@ -36,6 +36,9 @@ from phiguard_cli.options import (
     detector_options,
     input_options,
     known_field_options,
+    policy_option,
+    require_mapping_option,
+    surrogate_options,
     vault_options,
     workers_option,
 )
@@ -88,13 +91,14 @@ logging_options = options.compose(
 @click.version_option(package_name="phiguard")
 @logging_options
 def cli() -> None:
-    """Find PHI in clinical text; mask it, or de-identify it into vault-backed tokens."""
+    """Find PHI in clinical text; mask it, or de-identify it into vault-backed tokens or
+    realistic surrogates."""
     configure_logging(debug=_Logging.debug, quiet=_Logging.quiet)
 
 
 def _run(opts: dict[str, Any], command: Command, vault: str | None = None) -> None:
     """One job, shown on stderr; exit 9 at the end if some records failed."""
-    config = options.config(opts)
+    config = options.config(opts, command)
     spec = options.job_spec(opts, command)
     report = Report(quiet=_Logging.quiet, show_ids=bool(opts.get("show_ids")))
     with Deidentifier.open(config, vault=vault) as d:
@@ -164,6 +168,7 @@ def detect(**opts: Any) -> None:
     show_default=True,
     help="'hash': '#' per character; 'label': [TYPE].",
 )
+@policy_option
 @dry_run_option
 @logging_options
 def mask_command(**opts: Any) -> None:
@@ -180,6 +185,7 @@ def mask_command(**opts: Any) -> None:
 @known_field_options
 @vault_options
 @consistent_option
+@policy_option
 @dry_run_option
 @logging_options
 def deid(**opts: Any) -> None:
@@ -187,6 +193,24 @@ def deid(**opts: Any) -> None:
     if opts["dry_run"]:
         return _dry_run(opts)
     _run(opts, Command.DEID, vault="write")
+
+
+@cli.command()
+@input_options
+@workers_option
+@detector_options
+@known_field_options
+@vault_options
+@surrogate_options
+@policy_option
+@dry_run_option
+@logging_options
+def surrogate(**opts: Any) -> None:
+    """Replace PHI with realistic surrogates and shift dates (per patient with
+    --patient-field); store the mapping encrypted in the vault, so reid restores the input."""
+    if opts["dry_run"]:
+        return _dry_run(opts)
+    _run(opts, Command.SURROGATE, vault="write")
 
 
 @cli.command()
@@ -206,6 +230,7 @@ def deid(**opts: Any) -> None:
     default=None,
     help="The message hash `deid --format json` printed for this (one, plain) input.",
 )
+@require_mapping_option
 @logging_options
 def reid(**opts: Any) -> None:
     """Restore the original text of de-identified notes (authorized users only)."""

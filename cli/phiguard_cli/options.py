@@ -28,6 +28,7 @@ from phiguard.detectors import BACKENDS
 from phiguard.known import KnownPhi
 from phiguard.resolve import load_terms
 from phiguard.run.limits import DEFAULT_DETECTPHI_CPS, DEFAULT_DETECTPHI_TPS
+from phiguard.transform import Policy, load_policy, masking
 from phiguard.vaults import STORES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -250,8 +251,91 @@ consistent_option = click.option(
 )
 
 
-def config(opts: dict[str, Any]) -> Config:
-    """The one `Config` these options describe (commands without an option get its default)."""
+policy_option = click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="TOML file setting what each PHI type becomes (mask, label, token, surrogate, shift, "
+    "keep) over this command's defaults; see docs/surrogates.md.",
+)
+
+
+def _shift_days(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    lo, sep, hi = value.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return int(lo), int(hi)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not MIN:MAX in days, e.g. -365:-1") from None
+
+
+surrogate_options = compose(
+    click.option(
+        "--patient-field",
+        default=None,
+        help="JSONL/CSV field naming the patient: one date offset and one name mapping across "
+        "all of a patient's notes (a record without it fails). Default: each note alone.",
+    ),
+    click.option(
+        "--date-shift-days",
+        "date_shift_days",
+        callback=_shift_days,
+        default=None,
+        metavar="MIN:MAX",
+        help="Date offsets are drawn from MIN..MAX days, never 0 (default -365:-1).",
+    ),
+    click.option("--keep-weekday", is_flag=True, help="Shift dates by whole weeks: weekdays stay."),
+    click.option(
+        "--consistent",
+        is_flag=True,
+        help="One mapping for the whole run (and later runs with this vault): the same name, "
+        "place or ID gets the same surrogate in every note, and dates move by one offset (per "
+        "patient with --patient-field). Linkable: see docs/surrogates.md.",
+    ),
+)
+
+require_mapping_option = click.option(
+    "--require-mapping",
+    is_flag=True,
+    help="Fail a note the vault holds nothing for, instead of passing it through: use it for "
+    "surrogate output, where an edited note shows no other sign of the edit.",
+)
+
+
+def policy(opts: dict[str, Any], command: Command) -> Policy | None:
+    """The policy of a mask, deid or surrogate run: the command's preset, changed by --policy
+    and the date options (mask and deid: None when nothing changes the preset)."""
+    presets = {
+        Command.MASK: Policy.mask(opts.get("style") or "hash"),
+        Command.DEID: Policy.deid(),
+        Command.SURROGATE: Policy.surrogate(),
+    }
+    days = opts.get("date_shift_days")
+    if command not in presets:
+        return None
+    changed = opts.get("policy_file") or days is not None or opts.get("keep_weekday")
+    if not changed and command is not Command.SURROGATE:
+        return None
+    chosen = presets[command]
+    if opts.get("policy_file"):
+        chosen = load_policy(opts["policy_file"], chosen)
+    chosen = chosen.with_dates(
+        min_days=days[0] if days else None,
+        max_days=days[1] if days else None,
+        keep_weekday=True if opts.get("keep_weekday") else None,
+    )
+    return masking(chosen) if command is Command.MASK else chosen
+
+
+def config(opts: dict[str, Any], command: Command | None = None) -> Config:
+    """The one `Config` these options describe (commands without an option get its default);
+    `command` sets the transform policy of mask, deid and surrogate."""
     entities = None
     if opts.get("entities"):
         entities = frozenset(e.strip().upper() for e in opts["entities"].split(",") if e.strip())
@@ -295,7 +379,8 @@ def config(opts: dict[str, Any]) -> Config:
         run = replace(
             run, chunk_size=ASYNC_NOTES_PER_JOB, max_in_flight=ASYNC_NOTES_PER_JOB * workers
         )
-    return Config(detector, resolver, store, keys, run)
+    chosen = policy(opts, command) if command is not None else None
+    return Config(detector, resolver, store, keys, run, chosen)
 
 
 def _async_detector(opts: dict[str, Any]) -> DetectorConfig:
@@ -345,6 +430,8 @@ def job_spec(opts: dict[str, Any], command: Command) -> JobSpec:
         message_hash=opts.get("message_hash"),
         known_field=opts.get("known_field"),
         known_type=opts.get("known_type") or "NAME",
+        patient_field=opts.get("patient_field"),
+        require_mapping=bool(opts.get("require_mapping")),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from phiguard.errors import ConfigError
 from phiguard.resolve import Resolver
+from phiguard.transform import Policy
 
 DEFAULT_TABLE = "phiguard-vault"
 
@@ -51,7 +52,7 @@ class StoreConfig:
 class KeyConfig:
     """Where the vault key comes from: `key_file`, else $PHIGUARD_KEY, else the default key
     file; writers with `kms_key_id` seal with a fresh KMS data key instead. `consistent` turns on
-    consistent pseudonyms (same value, same token)."""
+    consistent pseudonyms (same value, same token) and one surrogate mapping for all notes."""
 
     key_file: str | None = None
     kms_key_id: str | None = None
@@ -94,13 +95,15 @@ class RunOptions:
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    """The whole pipeline: detector, resolver, vault, keys and scheduling."""
+    """The whole pipeline: detector, resolver, vault, keys and scheduling, and `policy`, what
+    each PHI type becomes (None: the preset of whatever is called, e.g. tokens for deid)."""
 
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     resolver: Resolver = field(default_factory=Resolver)
     store: StoreConfig = field(default_factory=StoreConfig)
     keys: KeyConfig = field(default_factory=KeyConfig)
     run: RunOptions = field(default_factory=RunOptions)
+    policy: Policy | None = None
 
     def with_run(self, **changes: Any) -> Config:
         """This config with some scheduling options changed."""

@@ -1,7 +1,10 @@
-"""Re-identification: by the exact tokens the vault holds for this message, never a regex scan.
+"""Re-identification: by the exact tokens and surrogates the vault holds for this message.
 
-A regex scan for 64 hex digits breaks when a token follows a hex character ("98.8" + token);
-the vault knows which tokens belong to the message, so we look for exactly those.
+Tokens are found exactly, never by a regex scan: a scan for 64 hex digits breaks when a token
+follows a hex character ("98.8" + token); the vault knows which tokens belong to the message,
+so we look for exactly those. Surrogates are ordinary text, so their rows say where they stand
+(the offset in the output) and are checked to stand there (phiguard.keys.mapping). Masked and
+labelled spans have no row: they stay masked, by design.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from itertools import pairwise
 
 from phiguard.audit import Auditor, open_auditor
 from phiguard.errors import Hint, ReidentificationError
+from phiguard.keys.mapping import is_mapping_row, surrogate_places
 from phiguard.keys.sealer import Sealer
 from phiguard.transform import TOKEN_LENGTH, restore
 from phiguard.transform import message_hash as _message_hash
@@ -49,17 +53,23 @@ def reidentify(
     *,
     message_hash: str | None = None,
     partial: bool = False,
+    require_mapping: bool = False,
 ) -> str:
     """The original text, exact to the byte, or ReidentificationError.
 
     Every call is audited before the text is returned (no record, no text): by `auditor`, else
     by the vault's own audit log as its caller; a vault without one is refused before anything
-    is read. Fails (naming counts and hashes only) when a vault token is absent from the text or
-    when token-like strings remain that the vault does not hold for this message.
+    is read. Fails (naming counts, offsets and hashes only) when a vault token is absent from the
+    text, when token-like strings remain that the vault does not hold for this message, or when
+    its surrogate rows are not one note's complete mapping (two different notes gave this text).
+    A text the vault holds nothing for comes back as it is (a note with nothing replaced),
+    unless `require_mapping`: then it fails, since an edited surrogate note looks exactly like
+    that.
 
     `message_hash` (what `deid --format json` prints) finds the vault rows of a text that was
     edited after de-identification; such a text is refused unless `partial`, which restores
-    every token of that message still present and leaves the rest as it is.
+    every token of that message still present and leaves the rest as it is (surrogates are
+    placed by offset, so an edited text gets its tokens back, not its surrogates).
     """
     if auditor is None:
         auditor = open_auditor(vault)
@@ -71,9 +81,17 @@ def reidentify(
             hint=Hint.PARTIAL,
         )
     records = vault.get(mhash)
-    placed: list[tuple[int, str, str]] = []
-    located = _locate(text, {r.token for r in records})
-    for r in records:
+    if not records and (require_mapping or partial):
+        raise ReidentificationError(
+            f"message {mhash[:16]}: no vault entries for this text (was it changed after "
+            "de-identification, or is it from another vault?)",
+            hint=None if partial else Hint.PARTIAL,
+        )
+    tokens = [r for r in records if not is_mapping_row(r.token)]
+    mappings = [r for r in records if is_mapping_row(r.token)]
+    placed = [] if mhash != actual else surrogate_places(text, mhash, mappings, sealer)
+    located = _locate(text, {r.token for r in tokens})
+    for r in tokens:
         where = located.get(r.token)
         if not where:
             if partial:
@@ -86,9 +104,7 @@ def reidentify(
     placed.sort()
     for (a, tok, _), (b, _, _) in pairwise(placed):
         if b < a + len(tok):
-            raise ReidentificationError(f"message {mhash[:16]}: vault tokens overlap in the text")
-    if partial and not records:
-        raise ReidentificationError(f"message {mhash[:16]}: no vault entries for this message")
+            raise ReidentificationError(f"message {mhash[:16]}: vault entries overlap in the text")
     unknown = 0 if partial else _count_unknown(text, placed)
     if unknown:
         raise ReidentificationError(

@@ -239,3 +239,39 @@ def test_local_rotation_on_dynamodb(dynamodb_endpoint: str) -> None:
     assert rotate_local_key(vault, Sealer(old_key), new_key, batch_size=4) == 0, "nothing left"
     audit = Auditor(MemoryAuditLog(), "test")
     assert {reidentify(t, vault, Sealer(new_key), audit) for t in texts} == {NOTE}
+
+
+def test_surrogate_offsets_come_from_the_vaults_one_kms_slot(
+    kms: Any, tmp_path: Path, phiguard_home: Path
+) -> None:
+    """Every writer (each with its own data key), every later run and a re-wrap under a new
+    KMS key give a patient the same surrogates and offset; no local key is made or needed."""
+    from phiguard.config import Config, KeyConfig, StoreConfig
+
+    arn, arn2 = _new_key(kms), _new_key(kms)
+    db = tmp_path / "v.db"
+
+    def writer(kms_key: str) -> Deidentifier:
+        cfg = Config(store=StoreConfig(path=str(db)), keys=KeyConfig(kms_key_id=kms_key))
+        d = Deidentifier.open(cfg, vault="write")
+        d._detector = Fixed()
+        return d
+
+    with writer(arn) as d:
+        first = d.surrogate(NOTE, patient="pt-1")
+        assert first.text != NOTE and "Salazar" not in first.text
+    with writer(arn) as d:
+        assert d.surrogate(NOTE, patient="pt-1") == first, "another run, another data key"
+        other = d.surrogate(NOTE, patient="pt-2")
+    assert other.text != first.text
+    vault = SQLiteVault(db)
+    assert vault.get_wrapped_key(PSEUDONYM_SLOT) is not None
+    KmsKeyring(vault, kms).rewrap(arn2)
+    vault.close()
+    with writer(arn2) as d:
+        assert d.surrogate(NOTE, patient="pt-1") == first, "re-wrapping keeps every offset"
+    assert not (phiguard_home / "key").exists(), "no local key was made"
+    reader_vault = SQLiteVault(db, create=False)
+    reader, _ = open_keys(reader_vault, writer=False, region="us-east-1")
+    audit = Auditor(MemoryAuditLog(), "test")
+    assert reidentify(first.text, reader_vault, reader, audit) == NOTE

@@ -185,3 +185,47 @@ def test_consistent_pseudonyms_hold_across_executors(
         assert d.deidentify("Seen by Dr. Sarkar on visit 0.").text in texts
     with Deidentifier.open(config, vault="read") as d:
         assert sorted(d.reidentify(t) for t in texts) == sorted(t for _, t in rows)
+
+
+def test_surrogate_column_keeps_a_patients_offset_across_executors(
+    spark: Any, kms_endpoint: str, tmp_path: Path
+) -> None:
+    """A patient's notes spread over partitions and executors move by the patient's one
+    offset (from the vault's KMS slot); each row re-identifies; a row with no patient id is
+    withheld with a reason, never released as it was."""
+    from datetime import datetime
+
+    from phiguard.run.spark import surrogate_column
+
+    config = Config(
+        store=StoreConfig(path=str(tmp_path / "vault.db")),
+        keys=KeyConfig(kms_key_id=_kms_key(kms_endpoint)),
+    )
+    rows = [(f"r{i}", f"P{i % 2}", f"Seen by Dr. Sarkar on 03/{i + 1:02d}/2012.") for i in range(8)]
+    rows.append(("r8", None, "Seen by Dr. Sarkar on 04/01/2012."))
+    frame = spark.createDataFrame(rows, "id string, patient string, text string").repartition(4)
+    out = {
+        r["id"]: r
+        for r in surrogate_column(frame, "text", config, patient_column="patient").collect()
+    }
+    assert out["r8"]["text"] is None and "no patient id" in out["r8"]["phiguard_error"]
+    moved: dict[str, set[int]] = {}
+    for rid, patient, text in rows[:8]:
+        new = out[rid]["text"]
+        assert out[rid]["phiguard_error"] is None and "Sarkar" not in new
+        before = datetime.strptime(text.split(" on ")[1], "%m/%d/%Y.")
+        after = datetime.strptime(new.split(" on ")[1], "%m/%d/%Y.")
+        moved.setdefault(str(patient), set()).add((after - before).days)
+    from phiguard.keys.derived import derive_surrogate_key
+    from phiguard.keys.kms import KmsKeyring
+    from phiguard.surrogates import date_offset
+
+    vault = open_vault("sqlite", path=tmp_path / "vault.db", create=False)
+    kms = boto3.client("kms", region_name="us-east-1", endpoint_url=kms_endpoint)
+    skey = derive_surrogate_key(KmsKeyring(vault.key_store(), kms).pseudonym_key(None))
+    vault.close()
+    assert moved == {p: {date_offset(skey, p)} for p in ("P0", "P1")}, "the patient's own offset"
+    with Deidentifier.open(config, vault="read") as d:
+        assert [d.reidentify(out[rid]["text"]) for rid, _, _ in rows[:8]] == [
+            t for _, _, t in rows[:8]
+        ]

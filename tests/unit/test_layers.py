@@ -20,7 +20,7 @@ PACKAGE = "phiguard"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("spans", "errors", "io", "paths", "logs", "textkeys")),
     ("aws", ("aws",)),
-    ("detection", ("detectors", "known", "resolve", "transform")),
+    ("detection", ("detectors", "known", "resolve", "surrogates", "transform")),
     ("configuration", ("config",)),
     ("vaults", ("vaults",)),
     ("keys", ("keys",)),

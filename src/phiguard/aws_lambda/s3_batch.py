@@ -37,7 +37,7 @@ from phiguard.aws_lambda.environment import Role, pipeline
 from phiguard.aws_lambda.runtime import current_deadline, lambda_handler
 from phiguard.errors import ConfigError, InputError, OutputError, PhiguardError
 from phiguard.run.records import Item
-from phiguard.run.sources import Inputs, Mode, Record, Source, records
+from phiguard.run.sources import Fields, Inputs, Mode, Record, Source, records
 from phiguard.run.writers import splice
 from phiguard.vaults.journal import Journal, sweep
 
@@ -167,7 +167,8 @@ def deidentify_object(s3: Any, bucket: str, key: str, settings: Settings) -> Obj
     report = ObjectReport(name)
     source = Source(name, name, name)
     inputs = _ObjectInputs(source, _read(s3, bucket, key, settings.max_bytes))
-    report.records = sum(1 for _ in records(inputs, Mode.JSONL, settings.field, settings.id_field))
+    fields = Fields(settings.field, settings.id_field)
+    report.records = sum(1 for _ in records(inputs, Mode.JSONL, fields))
     d = pipeline(Role.WRITE)
     assert d.vault is not None
     journal = None
@@ -176,7 +177,7 @@ def deidentify_object(s3: Any, bucket: str, key: str, settings: Settings) -> Obj
         journal = Journal.start(d.vault, streaming=False, home=settings.home)
 
     def items() -> Iterator[Item]:
-        for rec in records(inputs, Mode.JSONL, settings.field, settings.id_field):
+        for rec in records(inputs, Mode.JSONL, fields):
             current_deadline().check("the next record")
             yield Item(rec.id, "" if rec.missing else rec.text, rec)
 

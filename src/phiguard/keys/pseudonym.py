@@ -23,10 +23,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from phiguard.errors import EncryptionKeyError
+from phiguard.keys.derived import derive
 from phiguard.keys.files import KEY_BYTES
 
 HKDF_INFO = b"phiguard pseudonym key v1"
@@ -35,10 +33,7 @@ _DOMAIN = b"phiguard/pseudonym/v1\x00"
 
 def derive_pseudonym_key(vault_key: bytes) -> bytes:
     """HKDF-SHA3-256 of the vault key: independent of it for AES, reproducible from it."""
-    if len(vault_key) != KEY_BYTES:
-        raise EncryptionKeyError(f"key must be {KEY_BYTES} bytes")
-    hkdf = HKDF(algorithm=hashes.SHA3_256(), length=KEY_BYTES, salt=None, info=HKDF_INFO)
-    return hkdf.derive(vault_key)
+    return derive(vault_key, HKDF_INFO)
 
 
 class Pseudonymizer:

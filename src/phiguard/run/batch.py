@@ -13,6 +13,12 @@
   group's keys before the write and marks its notes released just before they are yielded:
   when the generator ends early or fails, the rows of notes not yielded are deleted again, and
   interrupted runs' leftovers are swept first.
+- **Deterministic rows are never journaled.** Only a note whose text holds a fresh-salt token
+  is this run's alone. A note whose output is deterministic (surrogates, consistent tokens, or
+  nothing replaced) can be written, byte for byte and with the same row keys, by another run
+  that released it: deleting "this run's" rows could take that note's mapping away. Such rows
+  are idempotent (a re-run rewrites the same keys) and stay if the run fails (sealed, keyed by
+  a text nobody was given); see docs/surrogates.md.
 
 Options: every keyword (workers, chunk_size, max_in_flight, max_tps, vault_batch, max_delay,
 mp_context) overrides the pipeline's `RunOptions` (see phiguard.config) for this call.
@@ -33,11 +39,18 @@ from phiguard.keys.sealer import Sealer
 from phiguard.run.executors import Detected, Stage, detected
 from phiguard.run.records import BatchInput, DeidResult, Item, Result, as_item
 from phiguard.spans import Span
-from phiguard.transform import MaskStyle, Tokenized, mask
+from phiguard.transform import MaskStyle, Policy, Transformed, apply, mask, masking
 from phiguard.vaults.base import Vault, VaultRecord
 from phiguard.vaults.journal import Journal, sweep
 
-__all__ = ["Pipeline", "deidentify_many", "detect_many", "mask_many", "reidentify_many"]
+__all__ = [
+    "Pipeline",
+    "deidentify_many",
+    "detect_many",
+    "mask_many",
+    "reidentify_many",
+    "surrogate_many",
+]
 
 #: `journal="auto"`: journal when the vault can delete rows and tokens are fresh-salt ones.
 JournalChoice = Journal | Literal["auto"] | None
@@ -56,13 +69,28 @@ class Pipeline(Protocol):
     vault: Vault | None
     sealer: Sealer | None
     pseudonymizer: Pseudonymizer | None
+    policy: Policy | None
 
-    def tokenize(self, text: str, spans: list[Span] | tuple[Span, ...]) -> Tokenized: ...
+    def transform(
+        self,
+        text: str,
+        spans: list[Span] | tuple[Span, ...],
+        policy: Policy,
+        *,
+        patient: str | None = None,
+    ) -> Transformed: ...
 
-    def records(self, tokenized: Tokenized, sealer: Sealer) -> list[VaultRecord]: ...
+    def rows(self, transformed: Transformed) -> list[VaultRecord]: ...
+
+    def surrogate_key(self) -> bytes: ...
 
     def reidentify(
-        self, text: str, *, message_hash: str | None = None, partial: bool = False
+        self,
+        text: str,
+        *,
+        message_hash: str | None = None,
+        partial: bool = False,
+        require_mapping: bool = False,
     ) -> str: ...
 
 
@@ -105,10 +133,13 @@ def mask_many(
     pipeline: Pipeline,
     *,
     style: MaskStyle | str = MaskStyle.HASH,
+    policy: Policy | None = None,
     **options: Any,
 ) -> Iterator[Result[str]]:
-    """Masked text per input, in input order."""
+    """Masked text per input, in input order; `policy`: an irreversible policy (mask, label,
+    keep per type) instead of `style`."""
     style = MaskStyle(style)
+    checked = masking(policy) if policy is not None else None
     for d in _detected(records, pipeline, _options(pipeline, options)):
         if d is None:
             continue
@@ -116,7 +147,10 @@ def mask_many(
             yield _failed(d, d.error)
             continue
         try:
-            masked = mask(d.item.text, d.spans, style)
+            if checked is None:
+                masked = mask(d.item.text, d.spans, style)
+            else:
+                masked = apply(d.item.text, d.spans, checked).text
         except Exception as exc:
             yield _failed(d, Failure.of(exc))
             continue
@@ -129,6 +163,7 @@ class _Pending:
     result: DeidResult | None = None
     rows: list[VaultRecord] = field(default_factory=list)
     error: Failure | None = None
+    unique: bool = False  # its text holds a fresh-salt token: its rows are this run's alone
 
 
 def deidentify_many(
@@ -136,6 +171,7 @@ def deidentify_many(
     pipeline: Pipeline,
     *,
     journal: JournalChoice = "auto",
+    policy: Policy | None = None,
     **options: Any,
 ) -> Iterator[Result[DeidResult]]:
     """De-identified text per input, in input order, each yielded only after its vault rows
@@ -146,16 +182,45 @@ def deidentify_many(
     results keep streaming. A failing `vault.put` raises `VaultError` (no later record is
     yielded). `journal`: "auto" journals this call (see the module docstring) and closes the
     journal when the generator ends; pass a `Journal` to manage it yourself (the job does, for
-    outputs released only at commit), or None for no journal.
+    outputs released only at commit), or None for no journal. `policy`: what each PHI type
+    becomes (default: the pipeline's policy, else a token for every span).
     """
+    chosen = policy or pipeline.policy or Policy.deid()
+    return _released(records, pipeline, chosen, journal, options)
+
+
+def surrogate_many(
+    records: Iterable[BatchInput],
+    pipeline: Pipeline,
+    *,
+    journal: JournalChoice = "auto",
+    policy: Policy | None = None,
+    **options: Any,
+) -> Iterator[Result[DeidResult]]:
+    """Like `deidentify_many` with realistic surrogates and shifted dates by default (the
+    pipeline's policy, else `Policy.surrogate()`). An `Item`'s `patient` puts the note in its
+    patient's scope: one date offset and one name mapping across all of that patient's notes."""
+    chosen = policy or pipeline.policy or Policy.surrogate()
+    return _released(records, pipeline, chosen, journal, options)
+
+
+def _released(
+    records: Iterable[BatchInput],
+    pipeline: Pipeline,
+    policy: Policy,
+    journal: JournalChoice,
+    options: dict[str, Any],
+) -> Iterator[Result[DeidResult]]:
     vault, sealer = pipeline.vault, pipeline.sealer
     if vault is None or sealer is None:
-        raise ConfigError("deidentify_many needs a vault and a key (Sealer)")
+        raise ConfigError("de-identifying needs a vault and a key (Sealer)")
     run = _options(pipeline, options)
+    if policy.keyed:
+        pipeline.surrogate_key()  # a missing or unreachable key fails the run, not each note
     own = journal == "auto"
     jr = auto_journal(pipeline) if journal == "auto" else journal
     try:
-        yield from _deidentified(records, pipeline, vault, sealer, run, jr)
+        yield from _deidentified(records, pipeline, policy, vault, run, jr)
     finally:
         if own and jr is not None:
             jr.close()
@@ -175,8 +240,8 @@ def auto_journal(pipeline: Pipeline, *, streaming: bool = True) -> Journal | Non
 def _deidentified(
     records: Iterable[BatchInput],
     pipeline: Pipeline,
+    policy: Policy,
     vault: Vault,
-    sealer: Sealer,
     run: RunOptions,
     journal: Journal | None,
 ) -> Iterator[Result[DeidResult]]:
@@ -189,9 +254,10 @@ def _deidentified(
         p = _Pending(d, error=d.error)
         if d.spans is not None:
             try:
-                tokenized = pipeline.tokenize(d.item.text, d.spans)
-                p.rows = pipeline.records(tokenized, sealer)
-                p.result = DeidResult(tokenized.text, tokenized.message_hash, d.spans)
+                out = pipeline.transform(d.item.text, d.spans, policy, patient=d.item.patient)
+                p.rows = pipeline.rows(out)
+                p.result = DeidResult(out.text, out.message_hash, d.spans)
+                p.unique = out.unique
             except Exception as exc:
                 p.error = Failure.of(exc)
         if not group:
@@ -210,7 +276,7 @@ def _flush(
         return
     rows = [r for p in group if p.error is None for r in p.rows]
     if journal is not None:
-        journal.intend(rows)
+        journal.intend([r for p in group if p.error is None and p.unique for r in p.rows])
     vault.put(rows)  # raises: nothing of this group is released
     if journal is not None:
         journal.released(p.result.message_hash for p in group if p.result is not None)
@@ -224,7 +290,11 @@ def _flush(
 
 
 def reidentify_many(
-    records: Iterable[BatchInput], pipeline: Pipeline, *, partial: bool = False
+    records: Iterable[BatchInput],
+    pipeline: Pipeline,
+    *,
+    partial: bool = False,
+    require_mapping: bool = False,
 ) -> Iterator[Result[str]]:
     """Original text per input, in order; a note whose tokens the vault lacks fails alone.
 
@@ -233,6 +303,7 @@ def reidentify_many(
 
     Goes through `pipeline.reidentify`, so every re-identification is audited the same way
     as a single one. Runs in the caller's thread: it is bound by vault reads, not CPU.
+    `require_mapping`: a note the vault holds nothing for fails (see phiguard.reid).
     """
     for index, x in enumerate(records):
         item = as_item(index, x)
@@ -240,7 +311,12 @@ def reidentify_many(
             yield Result(index, item.id, item.text, None, (), item.context)
             continue
         try:
-            value = pipeline.reidentify(item.text, message_hash=item.message_hash, partial=partial)
+            value = pipeline.reidentify(
+                item.text,
+                message_hash=item.message_hash,
+                partial=partial,
+                require_mapping=require_mapping,
+            )
         except Exception as exc:
             yield Result(index, item.id, None, Failure.of(exc), (), item.context)
             continue

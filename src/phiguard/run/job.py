@@ -1,4 +1,5 @@
-"""A job: detect, mask, de-identify or re-identify files, JSON Lines or CSV, fail closed.
+"""A job: detect, mask, de-identify, surrogate or re-identify files, JSON Lines or CSV, fail
+closed.
 
 This is the run the `phiguard` command (and any library user) gets, in one place:
 
@@ -31,7 +32,7 @@ from typing import Any, Protocol
 from phiguard.audit import Auditor
 from phiguard.detectors.comprehend import packing
 from phiguard.detectors.comprehend.packing import CostEstimate
-from phiguard.errors import Failure, InputError, PhiguardError
+from phiguard.errors import ConfigError, Failure, InputError, PhiguardError
 from phiguard.known import KnownPhi
 from phiguard.run.batch import auto_journal
 from phiguard.run.deidentifier import Deidentifier
@@ -39,6 +40,7 @@ from phiguard.run.records import Item, Result
 from phiguard.run.sinks import Outputs
 from phiguard.run.sources import (
     DEFAULT_GLOB,
+    Fields,
     Inputs,
     Mode,
     Record,
@@ -66,7 +68,12 @@ class Command(StrEnum):
     DETECT = "detect"
     MASK = "mask"
     DEID = "deid"
+    SURROGATE = "surrogate"
     REID = "reid"
+
+
+#: Commands that write the vault (and so journal their rows).
+WRITERS = frozenset({Command.DEID, Command.SURROGATE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +88,9 @@ class JobSpec:
     input whose text was edited (documents and records carrying one need none).
     `known_field`: the JSONL field or CSV column holding each record's known PHI (a string, a
     list, or `{TYPE: value | [values]}`; strings and lists are of `known_type`).
+    `patient_field` (JSONL, CSV): the field grouping a patient's notes for surrogates (a record
+    without it fails). `require_mapping` (reid): a note the vault holds nothing for fails
+    instead of passing.
     """
 
     command: Command
@@ -99,6 +109,12 @@ class JobSpec:
     message_hash: str | None = None
     known_field: str | None = None
     known_type: str = "NAME"
+    patient_field: str | None = None
+    require_mapping: bool = False
+
+    @property
+    def fields(self) -> Fields:
+        return Fields(self.field, self.id_field, self.known_field, self.patient_field)
 
     @property
     def writes_phi(self) -> bool:
@@ -142,6 +158,10 @@ def run_job(spec: JobSpec, pipeline: Deidentifier, progress: Progress | None = N
     Raises `PhiguardError`s for whole-run problems (bad input, vault down, output unwritable),
     after aborting the outputs; per-record failures are in the summary (`failed`).
     """
+    if spec.patient_field is not None and spec.mode is Mode.PLAIN:
+        raise ConfigError(
+            "a patient field needs JSON Lines or CSV records (a plain file has no fields)"
+        )
     sources = expand_inputs(spec.inputs, spec.glob or DEFAULT_GLOB[spec.mode])
     if spec.message_hash is not None and (len(sources) > 1 or spec.mode is not Mode.PLAIN):
         raise InputError("a message hash names one de-identified note: give one plain input")
@@ -161,7 +181,7 @@ def run_job(spec: JobSpec, pipeline: Deidentifier, progress: Progress | None = N
     outputs = Outputs(spec.out, sources, phi=spec.writes_phi, single=single_out)
     names = FileNames(sources, show=spec.file_names)
     journal = None
-    if spec.command is Command.DEID:  # last: nothing above may leave it open
+    if spec.command in WRITERS:  # last: nothing above may leave it open
         journal = auto_journal(pipeline, streaming=spec.out is None)
     auditor = pipeline.auditor if spec.command is Command.REID else None
     release = _Release(journal, auditor, staged=spec.out is not None)
@@ -169,7 +189,7 @@ def run_job(spec: JobSpec, pipeline: Deidentifier, progress: Progress | None = N
         progress.started(spec.command.value, summary.total)
     try:
         writer = _writer(spec, outputs, sources, names, headers, single_note)
-        recs = records(inputs, spec.mode, spec.field, spec.id_field, spec.known_field)
+        recs = records(inputs, spec.mode, spec.fields)
         for r in _results(spec, pipeline, recs, journal):
             rec = _record(r)
             where = rec.where if spec.file_names else _numbered(rec, names)
@@ -237,7 +257,7 @@ def estimate_cost(spec: JobSpec) -> CostEstimate:
     sources = expand_inputs(spec.inputs, spec.glob or DEFAULT_GLOB[spec.mode])
     inputs = Inputs(sources)
     _validate(inputs, spec)
-    texts = [r.text for r in records(inputs, spec.mode, spec.field, spec.id_field)]
+    texts = [r.text for r in records(inputs, spec.mode, spec.fields)]
     return packing.estimate_cost(texts)
 
 
@@ -257,17 +277,23 @@ def _count_result(summary: Summary, r: Result[Any]) -> None:
 def _validate(inputs: Inputs, spec: JobSpec) -> tuple[int, dict[Source, str]]:
     """Read every input once, checking what would fail it as a whole: the number of records,
     and the CSV headers."""
-    with_field = 0
+    with_field = with_patient = 0
     total = 0
-    for rec in records(inputs, spec.mode, spec.field, spec.id_field, spec.known_field):
+    for rec in records(inputs, spec.mode, spec.fields):
         total += 1
         with_field += not rec.missing
+        with_patient += rec.patient is not None
         if rec.known is not None:
             _known(spec, rec)  # a malformed known-PHI value fails the run before any output
     if spec.mode is Mode.JSONL and total and not with_field and not spec.allow_missing_field:
         raise InputError(
             f"no record has the field {spec.field!r}; name the note field (records were not "
             "changed)"
+        )
+    if spec.patient_field is not None and total and not with_patient:
+        raise InputError(
+            f"no record has a patient in {spec.patient_field!r}; name the patient field "
+            "(records were not changed)"
         )
     if spec.mode is not Mode.CSV:
         return total, {}
@@ -297,6 +323,9 @@ def _writer(
 
 
 _MISSING = "field {!r} is missing from this record (use the option that lets such records pass)"
+_NO_PATIENT = (
+    "this record has no patient in {!r}, so its dates cannot be shifted with the patient's"
+)
 
 
 def _results(
@@ -305,16 +334,21 @@ def _results(
     """One result per record, in order, its value `Rendered` (detect: the spans)."""
     missing_ok = spec.allow_missing_field
 
+    patients = spec.patient_field
+
     def items() -> Iterator[Item]:
         for rec in recs:
-            text = "" if rec.missing else rec.text
-            yield Item(rec.id, text, rec, known=_known(spec, rec))
+            text = "" if rec.missing or (patients and rec.patient is None) else rec.text
+            yield Item(rec.id, text, rec, known=_known(spec, rec), patient=rec.patient)
 
     def checked(results: Iterator[Result[Any]]) -> Iterator[Result[Any]]:
         for r in results:
             rec = _record(r)
             if rec.missing and not missing_ok:
                 failure = Failure("InputError", _MISSING.format(spec.field))
+                yield Result(r.index, r.id, None, failure, (), rec)
+            elif patients and rec.patient is None and rec.text and not rec.missing:
+                failure = Failure("InputError", _NO_PATIENT.format(patients))
                 yield Result(r.index, r.id, None, failure, (), rec)
             else:
                 yield r
@@ -323,24 +357,28 @@ def _results(
     if cmd is Command.DETECT:
         yield from checked(pipeline.detect_many(items()))
     elif cmd is Command.MASK:
-        for r in checked(pipeline.mask_many(items(), style=spec.style)):
+        masked = pipeline.mask_many(items(), style=spec.style, policy=pipeline.policy)
+        for r in checked(masked):
             yield _with(r, None if r.value is None else Rendered(r.value, {"spans": len(r.spans)}))
-    elif cmd is Command.DEID:
-        for r in checked(pipeline.deidentify_many(items(), journal=journal)):
+    elif cmd in WRITERS:
+        many = pipeline.deidentify_many if cmd is Command.DEID else pipeline.surrogate_many
+        count = "tokens" if cmd is Command.DEID else "spans"
+        for r in checked(many(items(), journal=journal)):
             v = r.value
             yield _with(
                 r,
                 None
                 if v is None
                 else Rendered(
-                    v.text,
-                    {"message_hash": v.message_hash, "tokens": v.token_count},
-                    v.message_hash,
+                    v.text, {"message_hash": v.message_hash, count: v.token_count}, v.message_hash
                 ),
             )
     else:
         reid_items = (_reid_item(spec, rec) for rec in recs)
-        for r in checked(pipeline.reidentify_many(reid_items, partial=spec.partial)):
+        reids = pipeline.reidentify_many(
+            reid_items, partial=spec.partial, require_mapping=spec.require_mapping
+        )
+        for r in checked(reids):
             yield _with(r, None if r.value is None else Rendered(r.value, {}, r.context.hash))
 
 

@@ -21,6 +21,7 @@ class Item:
     context: Any = None  # carried untouched to the Result (e.g. the rest of a JSONL row)
     message_hash: str | None = None  # reid: the vault key of this text, when it travelled with it
     known: KnownPhi | None = None  # PHI the caller holds for this record (its patient's name...)
+    patient: str | None = None  # surrogates: the patient whose scope and date offset apply
 
 
 #: What the batch functions accept: a plain string (its id is its 0-based position),

@@ -161,11 +161,33 @@ class Record:
     value_span: tuple[int, int] | None = None
     missing: bool = False
     known: Any = None  # the value of the record's known-PHI field (JSON value or CSV cell)
+    patient: str | None = None  # the patient field's value (None: absent, null or empty)
 
 
-def _jsonl(
-    inputs: Inputs, src: Source, field: str, id_field: str, known_field: str | None
-) -> Iterator[Record]:
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """The record fields a job reads: the note, the id, and optionally the known PHI and the
+    patient (whose surrogates and date offset a record shares with the patient's others)."""
+
+    text: str = "text"
+    id: str = "id"
+    known: str | None = None
+    patient: str | None = None
+
+
+def _patient(value: Any, where: str, field: str) -> str | None:
+    """A patient id as text: a string or an integer; null or "" is no id."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise InputError(f"{where}: field {field!r} is not a string or an integer")
+
+
+def _jsonl(inputs: Inputs, src: Source, fields: Fields) -> Iterator[Record]:
+    field, id_field = fields.text, fields.id
     for lineno, line in inputs.lines(src):
         if not line.strip():
             continue
@@ -191,10 +213,16 @@ def _jsonl(
             a, b = members[id_field]
             rid = json.loads(line[a:b])
         known: Any = None
-        if known_field is not None and known_field in members:
-            a, b = members[known_field]
+        if fields.known is not None and fields.known in members:
+            a, b = members[fields.known]
             known = json.loads(line[a:b])
-        yield Record(src, where, rid, text, line, value, missing=value is None, known=known)
+        patient = None
+        if fields.patient is not None and fields.patient in members:
+            a, b = members[fields.patient]
+            patient = _patient(json.loads(line[a:b]), where, fields.patient)
+        yield Record(
+            src, where, rid, text, line, value, value is None, known=known, patient=patient
+        )
 
 
 _DECODER = json.JSONDecoder()
@@ -275,9 +303,8 @@ def csv_header(inputs: Inputs, src: Source) -> str:
     return header.raw
 
 
-def _csv(
-    inputs: Inputs, src: Source, field: str, id_field: str, known_field: str | None
-) -> Iterator[Record]:
+def _csv(inputs: Inputs, src: Source, fields: Fields) -> Iterator[Record]:
+    field, id_field = fields.text, fields.id
     rows = csv_rows(inputs.lines(src), src.name)
     header = next(rows, None)
     if header is None:  # pragma: no cover - lines() raises on empty input
@@ -287,9 +314,11 @@ def _csv(
         raise InputError(f"{src.name}: no column {field!r} in the CSV header")
     column = names.index(field)
     id_column = names.index(id_field) if id_field in names else None
-    if known_field is not None and known_field not in names:
-        raise InputError(f"{src.name}: no column {known_field!r} (known PHI) in the CSV header")
-    known_column = names.index(known_field) if known_field is not None else None
+    for extra in (fields.known, fields.patient):
+        if extra is not None and extra not in names:
+            raise InputError(f"{src.name}: no column {extra!r} in the CSV header")
+    known_column = names.index(fields.known) if fields.known is not None else None
+    patient_column = names.index(fields.patient) if fields.patient is not None else None
     for row in rows:
         where = f"{src.name}:{row.lineno}"
         if not row.values:  # a blank line
@@ -299,8 +328,16 @@ def _csv(
             raise InputError(f"{where}: {len(row.values)} columns, the header has {len(names)}")
         rid = row.values[id_column] if id_column is not None else ""
         known = _cell_value(row.values[known_column]) if known_column is not None else None
+        patient = row.values[patient_column] if patient_column is not None else ""
         yield Record(
-            src, where, rid or None, row.values[column], row.raw, row.spans[column], known=known
+            src,
+            where,
+            rid or None,
+            row.values[column],
+            row.raw,
+            row.spans[column],
+            known=known,
+            patient=patient or None,
         )
 
 
@@ -315,15 +352,13 @@ def _cell_value(cell: str) -> Any:
     return cell
 
 
-def records(
-    inputs: Inputs, mode: Mode, field: str, id_field: str, known_field: str | None = None
-) -> Iterator[Record]:
-    """Every note of every input, in order (one per file, JSONL line or CSV row); with
-    `known_field`, each record also carries that field's value (its known PHI)."""
+def records(inputs: Inputs, mode: Mode, fields: Fields) -> Iterator[Record]:
+    """Every note of every input, in order (one per file, JSONL line or CSV row), with the
+    values of the known-PHI and patient fields (JSONL, CSV) when they are named."""
     for src in inputs.sources:
         if mode is Mode.PLAIN:
             yield Record(src, src.name, src.name, inputs.text(src))
         elif mode is Mode.JSONL:
-            yield from _jsonl(inputs, src, field, id_field, known_field)
+            yield from _jsonl(inputs, src, fields)
         else:
-            yield from _csv(inputs, src, field, id_field, known_field)
+            yield from _csv(inputs, src, fields)

@@ -1,11 +1,12 @@
-"""De-identify or mask a Spark DataFrame column (needs the `spark` extra: pyspark, pandas,
-pyarrow).
+"""De-identify, surrogate or mask a Spark DataFrame column (needs the `spark` extra: pyspark,
+pandas, pyarrow).
 
     from phiguard import Config, StoreConfig, KeyConfig
-    from phiguard.run.spark import deidentify_column
+    from phiguard.run.spark import deidentify_column, surrogate_column
     cfg = Config(store=StoreConfig("dynamodb", table="phiguard-vault", region="us-east-1"),
                  keys=KeyConfig(kms_key_id="alias/phiguard"))
     out = deidentify_column(df, "note_text", cfg)   # lazy: runs when `out` is written
+    out = surrogate_column(df, "note_text", cfg, patient_column="patient_id")
 
 Why it is built this way:
 
@@ -17,7 +18,11 @@ Why it is built this way:
   Spark has every option the CLI has (KMS data keys, consistent pseudonyms, resolver lists).
   No key travels: each executor loads it itself (`key_file`, or `$PHIGUARD_KEY` in the
   executor environment), or asks KMS for its own data key (`kms_key_id`; with `consistent`,
-  it unwraps the vault's one pseudonym key).
+  it unwraps the vault's one pseudonym key). `config.policy` travels too (what each type
+  becomes).
+- Surrogates are a pure function of (key, scope, value): every executor derives the same
+  surrogate key (from the local key, or from the vault's one KMS key slot), so a patient's
+  notes spread over partitions and executors get the same date offset and the same names.
 - Vault rows are written in groups (`config.run.vault_batch` rows per `vault.put`), and a
   row's text is emitted only after its group committed (fail closed). A row that fails gets a
   null text and a reason in `error_column`: never the original note.
@@ -36,16 +41,19 @@ import importlib
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from phiguard.config import Config
+from phiguard.errors import Failure
 from phiguard.keys.files import load_key
 from phiguard.known import KnownPhi
 from phiguard.run.deidentifier import Deidentifier
 from phiguard.run.records import Item
-from phiguard.transform import MaskStyle
+from phiguard.transform import MaskStyle, masking
 
-__all__ = ["deidentify_column", "mask_column"]
+__all__ = ["deidentify_column", "mask_column", "surrogate_column"]
+
+Kind = Literal["mask", "deid", "surrogate"]
 
 HASH_COLUMN = "phiguard_message_hash"
 ERROR_COLUMN = "phiguard_error"
@@ -64,13 +72,21 @@ def _pipeline(config: Config, with_vault: bool) -> Deidentifier:
     return _pipelines[key]
 
 
+def _patient(value: Any) -> str | None:
+    """A patient id cell as text (null, NaN and "" are no id)."""
+    if value is None or value != value or value == "":  # NaN != NaN
+        return None
+    return str(value)
+
+
 @dataclass(frozen=True, slots=True)
 class _Columns:
     """Which columns a transform reads and writes."""
 
     text: str
-    hash: str
-    error: str
+    hash: str = HASH_COLUMN
+    error: str = ERROR_COLUMN
+    patient: str | None = None  # groups a patient's notes (surrogates, date offsets)
     known: str | None = None  # each row's known PHI (a string, list or {TYPE: value} map)
 
 
@@ -81,32 +97,51 @@ def _known(value: Any) -> KnownPhi | None:
 
 
 def _transform(
-    config: Config, columns: _Columns, deid: bool, style: str
+    config: Config, columns: _Columns, kind: Kind, style: str
 ) -> Callable[[Iterator[Any]], Iterator[Any]]:
     """The mapInPandas function: pandas batches in, same rows out with the column rewritten."""
-    column, hash_column, error_column = columns.text, columns.hash, columns.error
+    deid = kind != "mask"
+    column, patient_column = columns.text, columns.patient
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         d = _pipeline(config, deid)
         for pdf in batches:
             values = list(pdf[column])
-            knowns = list(pdf[columns.known]) if columns.known else [None] * len(values)
+            patients = [_patient(p) for p in pdf[patient_column]] if patient_column else None
+            knowns = [_known(k) for k in pdf[columns.known]] if columns.known else None
+            unowned = [
+                patients is not None and patients[i] is None and isinstance(v, str) and v != ""
+                for i, v in enumerate(values)
+            ]
             items = (
-                Item(i, v if isinstance(v, str) else "", known=_known(k))
-                for i, (v, k) in enumerate(zip(values, knowns, strict=True))
+                Item(
+                    i,
+                    v if isinstance(v, str) and not unowned[i] else "",
+                    known=knowns[i] if knowns is not None else None,
+                    patient=patients[i] if patients is not None else None,
+                )
+                for i, v in enumerate(values)
             )
             texts: list[str | None] = []
             hashes: list[str | None] = []
             errs: list[str | None] = []
-            if deid:
-                results: Iterator[Any] = d.deidentify_many(items, journal=None, max_delay=math.inf)
+            results: Iterator[Any]
+            if kind == "deid":
+                results = d.deidentify_many(items, journal=None, max_delay=math.inf)
+            elif kind == "surrogate":
+                results = d.surrogate_many(items, journal=None, max_delay=math.inf)
             else:
-                results = d.mask_many(items, style=style)
-            for r, original in zip(results, values, strict=True):
+                results = d.mask_many(items, style=style, policy=config.policy)
+            r: Any
+            for r, original, no_patient in zip(results, values, unowned, strict=True):
                 if not isinstance(original, str):  # null stays null
                     texts.append(None)
                     hashes.append(None)
                     errs.append(None)
+                elif no_patient:  # never surrogated, so never released
+                    texts.append(None)
+                    hashes.append(None)
+                    errs.append(str(Failure("InputError", f"no patient id in {patient_column!r}")))
                 elif r.ok:
                     value = r.unwrap()
                     texts.append(value.text if deid else value)
@@ -119,24 +154,34 @@ def _transform(
             out = pdf.copy()
             out[column] = texts
             if deid:
-                out[hash_column] = hashes
-            out[error_column] = errs
+                out[columns.hash] = hashes
+            out[columns.error] = errs
             yield out
 
     return run
 
 
-def _apply(df: Any, columns: _Columns, config: Config, deid: bool, style: str) -> Any:
+def _apply(df: Any, columns: _Columns, config: Config, kind: Kind, style: str) -> Any:
     types = importlib.import_module("pyspark.sql.types")
-    for name in (columns.text, columns.known):
+    for name in (columns.text, columns.patient, columns.known):
         if name is not None and name not in df.columns:
             raise ValueError(f"no column {name!r} in the DataFrame")
     fields = list(df.schema.fields)
-    if deid:
+    if kind != "mask":
         fields.append(types.StructField(columns.hash, types.StringType(), True))
     fields.append(types.StructField(columns.error, types.StringType(), True))
     schema = types.StructType(fields)
-    return df.mapInPandas(_transform(config, columns, deid, style), schema)
+    return df.mapInPandas(_transform(config, columns, kind, style), schema)
+
+
+def _writer_config(config: Config | None) -> Config:
+    """Bigger vault groups for executors; a missing local key file created on the driver."""
+    config = config or Config()
+    if config.run.vault_batch == Config().run.vault_batch:
+        config = config.with_run(vault_batch=DEFAULT_VAULT_BATCH)
+    if config.keys.kms_key_id is None:
+        load_key(config.keys.key_file, create=True)
+    return config
 
 
 def deidentify_column(
@@ -152,13 +197,26 @@ def deidentify_column(
     `error_column` (null, or why the row's text was withheld). Lazy, like any Spark
     transformation. With a local key, a missing key file is created here, on the driver.
     `known_column`: each row's known PHI (the patient's name...), found wherever it occurs."""
-    config = config or Config()
-    if config.run.vault_batch == Config().run.vault_batch:
-        config = config.with_run(vault_batch=DEFAULT_VAULT_BATCH)
-    if config.keys.kms_key_id is None:
-        load_key(config.keys.key_file, create=True)
-    columns = _Columns(column, hash_column, error_column, known_column)
-    return _apply(df, columns, config, True, MaskStyle.HASH.value)
+    columns = _Columns(column, hash_column, error_column, known=known_column)
+    return _apply(df, columns, _writer_config(config), "deid", MaskStyle.HASH.value)
+
+
+def surrogate_column(
+    df: Any,
+    column: str,
+    config: Config | None = None,
+    *,
+    patient_column: str | None = None,
+    hash_column: str = HASH_COLUMN,
+    error_column: str = ERROR_COLUMN,
+    known_column: str | None = None,
+) -> Any:
+    """`df` with `column` replaced by realistic surrogates, dates shifted (one offset per value
+    of `patient_column`, whichever partition or executor a note lands on; each note alone
+    without it), plus `hash_column` and `error_column` as for `deidentify_column`. A row
+    without a patient id, when `patient_column` is given, is withheld with a reason."""
+    columns = _Columns(column, hash_column, error_column, patient_column, known_column)
+    return _apply(df, columns, _writer_config(config), "surrogate", MaskStyle.HASH.value)
 
 
 def mask_column(
@@ -171,7 +229,10 @@ def mask_column(
     known_column: str | None = None,
 ) -> Any:
     """`df` with PHI in `column` masked for good ('#' per character, or `[TYPE]` with
-    `style="label"`), plus `error_column`. No vault, no key."""
+    `style="label"`, or `config.policy` when it only masks, labels and keeps), plus
+    `error_column`. No vault, no key."""
     config = config or Config()
-    columns = _Columns(column, HASH_COLUMN, error_column, known_column)
-    return _apply(df, columns, config, False, MaskStyle(style).value)
+    if config.policy is not None:
+        masking(config.policy)  # refused here, on the driver, not in every executor
+    columns = _Columns(column, error=error_column, known=known_column)
+    return _apply(df, columns, config, "mask", MaskStyle(style).value)
