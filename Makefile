@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 SHARED ?= ../shared
 DEMO   := demo-out
 
-.PHONY: install demo test test-spark lint typecheck eval bench bench-detect bench-pipeline clean
+.PHONY: install demo test test-spark lint typecheck eval bench bench-detect bench-pipeline train cv cv-quick proxies clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ demo: $(STAMP)
 	cmp examples/ed_summary.txt $(DEMO)/ed_summary.reid.txt && echo "round trip: byte-identical"
 
 test: install
-	$(VENV)/bin/ruff check src cli tests benchmarks
+	$(VENV)/bin/ruff check src cli tests benchmarks tools
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q -p no:cacheprovider --ignore=tests/test_spark.py
 
@@ -45,7 +45,7 @@ test-spark: install
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/test_spark.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src cli tests benchmarks
+	$(VENV)/bin/ruff check src cli tests benchmarks tools
 	$(VENV)/bin/ruff format --check src cli tests benchmarks
 
 typecheck: $(STAMP)
@@ -53,6 +53,26 @@ typecheck: $(STAMP)
 
 eval: $(STAMP)
 	$(VENV)/bin/phiguard eval $(SHARED)/eval/physionet-dev.jsonl $(SHARED)/samples/ed_summary.gold.json --targets
+
+# The trained model (docs/model.md): needs the train extra; writes src/phiguard/data/model/.
+TRAIN_STAMP := $(VENV)/.train-installed
+$(TRAIN_STAMP): pyproject.toml $(STAMP)
+	$(PIP) install --quiet -e '.[dev,train]'
+	touch $@
+
+train: $(TRAIN_STAMP)
+	nice -n 10 $(PY) tools/train_model.py --dev $(SHARED)/eval/physionet-dev.jsonl
+
+# Patient-disjoint 5-fold cross-validation of the model on the dev notes (about 40 min).
+cv: $(TRAIN_STAMP)
+	nice -n 10 $(PY) tools/cv_model.py --dev $(SHARED)/eval/physionet-dev.jsonl -k 5 --json build/cv.json
+
+cv-quick: $(TRAIN_STAMP)
+	nice -n 10 $(PY) tools/cv_model.py --dev $(SHARED)/eval/physionet-dev.jsonl -k 2 --quick
+
+# The held-out synthetic proxy sets in tests/data/ (clinician queries, general-PII sentences).
+proxies: $(TRAIN_STAMP)
+	$(PY) tools/make_proxies.py
 
 # Both benchmarks (about 30 min): detector speed and accuracy vs Presidio, then the pipeline.
 bench: bench-detect bench-pipeline

@@ -14,7 +14,7 @@ import random
 import re
 import string
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .pools import Pools
@@ -22,8 +22,8 @@ from .pools import Pools
 Piece = tuple[str, str | None]
 DATA = Path(__file__).with_name("data")
 _SLOT = re.compile(r"\{(\w+)\}|\[([^\]]*)\]")
-MONTHS = ("January February March April May June July August September October November "
-          "December").split()
+_MONTHS = "January February March April May June July August September October November December"
+MONTHS = _MONTHS.split()
 
 
 def read_sections(path: Path) -> dict[str, list[str]]:
@@ -54,14 +54,23 @@ class Names:
 
     pools: Pools
     rng: random.Random
-    _split: dict[str, tuple[list[str], list[str], list[str]]] = field(default_factory=dict)
+
+    @property
+    def _split(self) -> dict[str, tuple[list[str], list[str], list[str]]]:
+        return self.pools.cache  # shared by every document drawn from these pools
 
     def draw(self, kind: str) -> str:
+        common = self.pools.lists.get(f"common_{kind}")
+        if common and self.rng.random() < 0.45:
+            return self.rng.choice(common)
         if kind not in self._split:
             entries = self.pools[kind]
             ascii_ = [e for e in entries if _is_plain(e)]
-            latin = [e for e in entries if not _is_plain(e) and all(
-                c.isascii() or "À" <= c <= "ž" for c in e)]
+            latin = [
+                e
+                for e in entries
+                if not _is_plain(e) and all(c.isascii() or "À" <= c <= "ž" for c in e)
+            ]
             latin_set = set(latin)
             other = [e for e in entries if e not in latin_set and not _is_plain(e)]
             self._split[kind] = (ascii_, latin or ascii_, other or ascii_)
@@ -132,8 +141,10 @@ class Filler:
                 out[1:1] = [(" ", None), (p.middle[0] + ".", "NAME")]
             return out
         if r < 0.45 and formal:
-            return [(self.choice(["Mr. ", "Mrs. ", "Ms. ", "Mr ", "Mrs ", "Miss "]), None),
-                    (p.last, "NAME")]
+            return [
+                (self.choice(["Mr. ", "Mrs. ", "Ms. ", "Mr ", "Mrs ", "Miss "]), None),
+                (p.last, "NAME"),
+            ]
         if r < 0.55:
             return [(p.last, "NAME"), (", ", None), (p.first, "NAME")]
         if r < 0.65:
@@ -146,11 +157,30 @@ class Filler:
 
     def facility(self) -> list[Piece]:
         r = self.rng
-        last, city, first = self.names.draw("last"), self.names.draw("city"), self.names.draw("first")
-        noun = self.choice(["Hospital", "Medical Center", "General Hospital", "Memorial Hospital",
-                            "Regional Medical Center", "Clinic", "Health Center", "Rehab",
-                            "Nursing Home", "Community Hospital", "Infirmary", "Med Ctr",
-                            "Rehabilitation Center", "Cancer Center", "Children's Hospital"])
+        last, city, first = (
+            self.names.draw("last"),
+            self.names.draw("city"),
+            self.names.draw("first"),
+        )
+        noun = self.choice(
+            [
+                "Hospital",
+                "Medical Center",
+                "General Hospital",
+                "Memorial Hospital",
+                "Regional Medical Center",
+                "Clinic",
+                "Health Center",
+                "Rehab",
+                "Nursing Home",
+                "Community Hospital",
+                "Infirmary",
+                "Med Ctr",
+                "Rehabilitation Center",
+                "Cancer Center",
+                "Children's Hospital",
+            ]
+        )
         shape = r.random()
         if shape < 0.35:
             return [(f"{city} {noun}", "LOCATION")]
@@ -169,36 +199,61 @@ class Filler:
         r = self.rng
         y, m, d = r.randint(1935, 2029), r.randint(1, 12), r.randint(1, 28)
         mon = MONTHS[m - 1]
-        forms = [f"{m}/{d}", f"{m}/{d}/{y % 100:02d}", f"{m:02d}/{d:02d}/{y}", f"{m}-{d}-{y}",
-                 f"{y}-{m:02d}-{d:02d}", f"{mon} {d}", f"{mon} {d}, {y}", f"{d} {mon} {y}",
-                 f"{mon[:3]} {d}", f"{mon[:3]}. {d}, {y}", f"{d}-{mon[:3]}-{y}", f"{m}.{d}.{y}",
-                 f"{mon} {d}{self.choice(['st', 'nd', 'rd', 'th'])}", f"{d:02d}{mon[:3].upper()}{y}",
-                 f"{mon} {y}", f"{m}/{y % 100:02d}", f"{m}/{d}/{y}"]
+        forms = [
+            f"{m}/{d}",
+            f"{m}/{d}/{y % 100:02d}",
+            f"{m:02d}/{d:02d}/{y}",
+            f"{m}-{d}-{y}",
+            f"{y}-{m:02d}-{d:02d}",
+            f"{mon} {d}",
+            f"{mon} {d}, {y}",
+            f"{d} {mon} {y}",
+            f"{mon[:3]} {d}",
+            f"{mon[:3]}. {d}, {y}",
+            f"{d}-{mon[:3]}-{y}",
+            f"{m}.{d}.{y}",
+            f"{mon} {d}{self.choice(['st', 'nd', 'rd', 'th'])}",
+            f"{d:02d}{mon[:3].upper()}{y}",
+            f"{mon} {y}",
+            f"{m}/{y % 100:02d}",
+            f"{m}/{d}/{y}",
+        ]
         if not long:
-            forms = forms[:2] + [f"{mon[:3]} {d}", f"{m}/{d}"]
+            forms = [*forms[:2], f"{mon[:3]} {d}", f"{m}/{d}"]
         return self.choice(forms)
 
     def phone(self) -> str:
         r = self.rng
         a, b, c = r.randint(201, 989), r.randint(200, 999), r.randint(0, 9999)
-        return self.choice([f"{a}-{b}-{c:04d}", f"({a}) {b}-{c:04d}", f"{a}.{b}.{c:04d}",
-                            f"{b}-{c:04d}", f"{a} {b} {c:04d}", f"{a}{b}{c:04d}",
-                            f"+1 {a} {b} {c:04d}", f"1-{a}-{b}-{c:04d}"])
+        return self.choice(
+            [
+                f"{a}-{b}-{c:04d}",
+                f"({a}) {b}-{c:04d}",
+                f"{a}.{b}.{c:04d}",
+                f"{b}-{c:04d}",
+                f"{a} {b} {c:04d}",
+                f"{a}{b}{c:04d}",
+                f"+1 {a} {b} {c:04d}",
+                f"1-{a}-{b}-{c:04d}",
+            ]
+        )
 
     def ident(self) -> str:
         r = self.rng
         digits = "".join(r.choice(string.digits) for _ in range(r.randint(6, 10)))
         up = string.ascii_uppercase
-        return self.choice([
-            digits,
-            f"{r.randint(100, 899)}-{r.randint(10, 99)}-{r.randint(1000, 9999)}",
-            f"{r.randint(1, 9)}{r.choice(up)}{r.choice(up)}{r.randint(0, 9)}-"
-            f"{r.choice(up)}{r.choice(up)}{r.randint(0, 9)}-{r.choice(up)}{r.choice(up)}"
-            f"{r.randint(10, 99)}",
-            f"{r.randint(1, 9)}{''.join(r.choice(up) for _ in range(3))}{r.randint(100, 999)}",
-            f"{r.choice(up)}{r.choice(up)}{digits}",
-            f"{digits[:3]}-{digits[3:]}",
-        ])
+        return self.choice(
+            [
+                digits,
+                f"{r.randint(100, 899)}-{r.randint(10, 99)}-{r.randint(1000, 9999)}",
+                f"{r.randint(1, 9)}{r.choice(up)}{r.choice(up)}{r.randint(0, 9)}-"
+                f"{r.choice(up)}{r.choice(up)}{r.randint(0, 9)}-{r.choice(up)}{r.choice(up)}"
+                f"{r.randint(10, 99)}",
+                f"{r.randint(1, 9)}{''.join(r.choice(up) for _ in range(3))}{r.randint(100, 999)}",
+                f"{r.choice(up)}{r.choice(up)}{digits}",
+                f"{digits[:3]}-{digits[3:]}",
+            ]
+        )
 
     # --- PHI slots (s_ prefix; called by name from templates) ------------------------------
     def s_pt(self) -> list[Piece]:
@@ -211,14 +266,21 @@ class Filler:
         return [(self.cast.patient.last, "NAME")]
 
     def s_pt_title(self) -> list[Piece]:
-        return [(self.choice(["Mr. ", "Mrs. ", "Ms. ", "MR. ", "Mr ", "Ms "]), None),
-                (self.cast.patient.last, "NAME")]
+        return [
+            (self.choice(["Mr. ", "Mrs. ", "Ms. ", "MR. ", "Mr ", "Ms "]), None),
+            (self.cast.patient.last, "NAME"),
+        ]
 
     def s_pt_full(self) -> list[Piece]:
         p = self.cast.patient
         if p.middle and self.rng.random() < 0.4:
-            return [(p.first, "NAME"), (" ", None), (p.middle, "NAME"), (" ", None),
-                    (p.last, "NAME")]
+            return [
+                (p.first, "NAME"),
+                (" ", None),
+                (p.middle, "NAME"),
+                (" ", None),
+                (p.last, "NAME"),
+            ]
         return [(p.first, "NAME"), (" ", None), (p.last, "NAME")]
 
     def s_pt_init(self) -> list[Piece]:
@@ -234,8 +296,11 @@ class Filler:
         name = [(p.first, "NAME")] if self.rng.random() < 0.6 else self.name_variant(p, False)
         sep = self.choice([" ", " ", ", ", " (", " - "])
         tail = [(")", None)] if sep == " (" else []
-        return [(self.choice(["", "pt's ", "her ", "his ", "the "]) + word + sep, None), *name,
-                *tail]
+        return [
+            (self.choice(["", "pt's ", "her ", "his ", "the "]) + word + sep, None),
+            *name,
+            *tail,
+        ]
 
     def s_relname(self) -> list[Piece]:
         return [(self.rng.choice(self.cast.relatives)[1].first, "NAME")]
@@ -244,17 +309,27 @@ class Filler:
         p = self.rng.choice(self.cast.clinicians)
         r = self.rng.random()
         if r < 0.45:
-            return [(self.choice(["Dr. ", "Dr ", "dr. ", "DR. ", "Dr.", "Doctor "]), None),
-                    (p.last, "NAME")]
+            return [
+                (self.choice(["Dr. ", "Dr ", "dr. ", "DR. ", "Dr.", "Doctor "]), None),
+                (p.last, "NAME"),
+            ]
         if r < 0.6:
-            return [(self.choice(["Dr. ", "Dr "]), None), (p.first, "NAME"), (" ", None),
-                    (p.last, "NAME")]
+            return [
+                (self.choice(["Dr. ", "Dr "]), None),
+                (p.first, "NAME"),
+                (" ", None),
+                (p.last, "NAME"),
+            ]
         if r < 0.75:
             return [(p.last, "NAME"), (self.choice([" MD", ", MD", " M.D.", " NP", " PA"]), None)]
         if r < 0.85:
             return [(f"{p.first[0]}. {p.last}", "NAME")]
-        return [(p.first, "NAME"), (" ", None), (p.last, "NAME"),
-                (self.choice([", MD", " MD", ", DO", ", NP"]), None)]
+        return [
+            (p.first, "NAME"),
+            (" ", None),
+            (p.last, "NAME"),
+            (self.choice([", MD", " MD", ", DO", ", NP"]), None),
+        ]
 
     def s_rn(self) -> list[Piece]:
         p = self.rng.choice(self.cast.clinicians)
@@ -262,8 +337,12 @@ class Filler:
         if r < 0.3:
             return [(self.choice(["RN ", "rn ", "nurse "]), None), (p.first, "NAME")]
         if r < 0.6:
-            return [(p.first, "NAME"), (" ", None), (p.last, "NAME"),
-                    (self.choice([", RN", " RN", " R.N.", ", RRT"]), None)]
+            return [
+                (p.first, "NAME"),
+                (" ", None),
+                (p.last, "NAME"),
+                (self.choice([", RN", " RN", " R.N.", ", RRT"]), None),
+            ]
         if r < 0.8:
             return [(f"{p.first} {p.last[0]}.", "NAME"), (self.choice([" RN", ", RN"]), None)]
         return [(p.first, "NAME")]
@@ -285,26 +364,42 @@ class Filler:
         return self.cast.facility if self.rng.random() < 0.6 else self.facility()
 
     def s_city(self) -> list[Piece]:
-        return [(self.cast.city if self.rng.random() < 0.4 else self.names.draw("city"),
-                 "LOCATION")]
+        return [
+            (self.cast.city if self.rng.random() < 0.4 else self.names.draw("city"), "LOCATION")
+        ]
 
     def s_town_st(self) -> list[Piece]:
-        return [(self.names.draw("city"), "LOCATION"), (self.choice([", ", " "]), None),
-                (self.choice(VOCAB["state"][:14]), None)]
+        return [
+            (self.names.draw("city"), "LOCATION"),
+            (self.choice([", ", " "]), None),
+            (self.choice(VOCAB["state"][:14]), None),
+        ]
 
     def s_addr(self) -> list[Piece]:
         r = self.rng
         street = f"{r.randint(1, 9999)} {self.names.draw('street')}"
         if not any(street.endswith(s) for s in ("St", "Street", "Ave", "Road", "Rd")):
-            street += self.choice([" St", " Street", " Ave", " Road", " Rd", " Blvd", " Lane",
-                                   " Dr", " Way", ""])
+            street += self.choice(
+                [" St", " Street", " Ave", " Road", " Rd", " Blvd", " Lane", " Dr", " Way", ""]
+            )
         out: list[Piece] = [(street, "LOCATION")]
         if r.random() < 0.3:
-            out += [(", ", None), (self.choice(["Apt ", "Unit ", "#"]) + str(r.randint(1, 40))
-                                   + self.choice(["", "B", "C"]), "LOCATION")]
+            out += [
+                (", ", None),
+                (
+                    self.choice(["Apt ", "Unit ", "#"])
+                    + str(r.randint(1, 40))
+                    + self.choice(["", "B", "C"]),
+                    "LOCATION",
+                ),
+            ]
         if r.random() < 0.6:
-            out += [(", ", None), (self.names.draw("city"), "LOCATION"), (", ", None),
-                    (self.choice(VOCAB["state"][:8]), None)]
+            out += [
+                (", ", None),
+                (self.names.draw("city"), "LOCATION"),
+                (", ", None),
+                (self.choice(VOCAB["state"][:8]), None),
+            ]
             if r.random() < 0.6:
                 out += [(" ", None), (f"{r.randint(1000, 99999):05d}", "LOCATION")]
         return out
@@ -327,14 +422,23 @@ class Filler:
 
     def s_pager(self) -> list[Piece]:
         r = self.rng
-        num = self.choice([f"{r.randint(10000, 99999)}", f"{r.randint(1, 9)}-{r.randint(1000, 9999)}",
-                           f"x{r.randint(1000, 99999)}"])
-        return [(self.choice(["pager ", "pager #", "pg ", "beeper ", "ext ", "x"]), None),
-                (num, "PHONE_OR_FAX")]
+        num = self.choice(
+            [
+                f"{r.randint(10000, 99999)}",
+                f"{r.randint(1, 9)}-{r.randint(1000, 9999)}",
+                f"x{r.randint(1000, 99999)}",
+            ]
+        )
+        return [
+            (self.choice(["pager ", "pager #", "pg ", "beeper ", "ext ", "x"]), None),
+            (num, "PHONE_OR_FAX"),
+        ]
 
     def s_mrn(self) -> list[Piece]:
-        return [(self.choice(["MRN ", "MRN: ", "MR# ", "unit no. ", "Medical record #"]), None),
-                (self.ident(), "ID")]
+        return [
+            (self.choice(["MRN ", "MRN: ", "MR# ", "unit no. ", "Medical record #"]), None),
+            (self.ident(), "ID"),
+        ]
 
     def s_id(self) -> list[Piece]:
         return [(self.ident(), "ID")]
@@ -343,18 +447,30 @@ class Filler:
         p = self.person()
         user = re.sub(r"[^a-z]", "", (p.first[0] + p.last).lower()) or "user"
         dom = re.sub(r"[^a-z]", "", self.names.draw("last").lower()) or "mail"
-        return [(f"{user}{self.rng.randint(1, 99)}@{dom}.{self.choice(['com', 'org', 'net'])}",
-                 "EMAIL")]
+        return [
+            (f"{user}{self.rng.randint(1, 99)}@{dom}.{self.choice(['com', 'org', 'net'])}", "EMAIL")
+        ]
 
     def s_url(self) -> list[Piece]:
         dom = re.sub(r"[^a-z]", "", self.names.draw("last").lower()) or "site"
-        return [(self.choice(["https://", "http://", "www.", "https://www."]) + dom
-                 + self.choice([".com", ".org", ".net/patient", ".com/portal"]), "URL")]
+        return [
+            (
+                self.choice(["https://", "http://", "www.", "https://www."])
+                + dom
+                + self.choice([".com", ".org", ".net/patient", ".com/portal"]),
+                "URL",
+            )
+        ]
 
     def s_age90(self) -> list[Piece]:
         n = self.rng.randint(90, 104)
-        words = {90: "ninety", 91: "ninety-one", 92: "ninety-two", 95: "ninety-five", 101:
-                 "one hundred and one"}
+        words = {
+            90: "ninety",
+            91: "ninety-one",
+            92: "ninety-two",
+            95: "ninety-five",
+            101: "one hundred and one",
+        }
         text = words.get(n, str(n)) if self.rng.random() < 0.25 else str(n)
         return [(text, "AGE")]
 
@@ -368,36 +484,99 @@ class Filler:
     def s_time(self) -> list[Piece]:
         r = self.rng
         h, m = r.randint(0, 23), self.choice(["00", "15", "30", "45", "10"])
-        return [(self.choice([f"{h:02d}{m}", f"{h}:{m}", f"{(h % 12) or 12}{self.choice(['am', 'pm', ' pm', 'AM'])}",
-                              f"{h:02d}:{m}"]), None)]
+        return [
+            (
+                self.choice(
+                    [
+                        f"{h:02d}{m}",
+                        f"{h}:{m}",
+                        f"{(h % 12) or 12}{self.choice(['am', 'pm', ' pm', 'AM'])}",
+                        f"{h:02d}:{m}",
+                    ]
+                ),
+                None,
+            )
+        ]
 
     def s_dose(self) -> list[Piece]:
         r = self.rng
-        return [(self.choice([f"{r.randint(1, 100)} mg", f"{r.randint(1, 20)}mg", f"{r.randint(1, 10)} units",
-                              f"{r.randint(1, 500)}mcg/hr", f"{r.randint(1, 5)}L", f"{r.randint(1, 40)} meq",
-                              f"{r.randint(50, 250)}cc/hr"]), None)]
+        return [
+            (
+                self.choice(
+                    [
+                        f"{r.randint(1, 100)} mg",
+                        f"{r.randint(1, 20)}mg",
+                        f"{r.randint(1, 10)} units",
+                        f"{r.randint(1, 500)}mcg/hr",
+                        f"{r.randint(1, 5)}L",
+                        f"{r.randint(1, 40)} meq",
+                        f"{r.randint(50, 250)}cc/hr",
+                    ]
+                ),
+                None,
+            )
+        ]
 
     def s_vital(self) -> list[Piece]:
         r = self.rng
-        return [(self.choice([f"BP {r.randint(80, 180)}/{r.randint(40, 100)}", f"HR {r.randint(50, 140)}",
-                              f"RR {r.randint(10, 35)}", f"T {r.randint(96, 103)}.{r.randint(0, 9)}",
-                              f"sats {r.randint(85, 100)}%", f"CVP {r.randint(2, 18)}",
-                              f"{r.randint(80, 180)}/{r.randint(40, 100)}", f"GCS {r.randint(3, 15)}",
-                              f"UO {r.randint(10, 300)}cc/hr", f"wt {r.randint(40, 140)} kg"]), None)]
+        return [
+            (
+                self.choice(
+                    [
+                        f"BP {r.randint(80, 180)}/{r.randint(40, 100)}",
+                        f"HR {r.randint(50, 140)}",
+                        f"RR {r.randint(10, 35)}",
+                        f"T {r.randint(96, 103)}.{r.randint(0, 9)}",
+                        f"sats {r.randint(85, 100)}%",
+                        f"CVP {r.randint(2, 18)}",
+                        f"{r.randint(80, 180)}/{r.randint(40, 100)}",
+                        f"GCS {r.randint(3, 15)}",
+                        f"UO {r.randint(10, 300)}cc/hr",
+                        f"wt {r.randint(40, 140)} kg",
+                    ]
+                ),
+                None,
+            )
+        ]
 
     def s_lab(self) -> list[Piece]:
         r = self.rng
-        return [(self.choice([f"K {r.randint(2, 6)}.{r.randint(0, 9)}", f"Na {r.randint(125, 150)}",
-                              f"Hct {r.randint(20, 45)}.{r.randint(0, 9)}", f"WBC {r.randint(2, 30)}.{r.randint(0, 9)}",
-                              f"INR {r.randint(1, 5)}.{r.randint(0, 9)}", f"Cr {r.randint(0, 6)}.{r.randint(0, 9)}",
-                              f"lactate {r.randint(0, 9)}.{r.randint(0, 9)}", f"BUN {r.randint(5, 90)}",
-                              f"ABG {self.choice(['7.32', '7.41', '7.28'])}/{r.randint(30, 60)}/{r.randint(60, 200)}",
-                              f"plt {r.randint(20, 400)}"]), None)]
+        return [
+            (
+                self.choice(
+                    [
+                        f"K {r.randint(2, 6)}.{r.randint(0, 9)}",
+                        f"Na {r.randint(125, 150)}",
+                        f"Hct {r.randint(20, 45)}.{r.randint(0, 9)}",
+                        f"WBC {r.randint(2, 30)}.{r.randint(0, 9)}",
+                        f"INR {r.randint(1, 5)}.{r.randint(0, 9)}",
+                        f"Cr {r.randint(0, 6)}.{r.randint(0, 9)}",
+                        f"lactate {r.randint(0, 9)}.{r.randint(0, 9)}",
+                        f"BUN {r.randint(5, 90)}",
+                        f"ABG {self.choice(['7.32', '7.41', '7.28'])}/{r.randint(30, 60)}"
+                        f"/{r.randint(60, 200)}",
+                        f"plt {r.randint(20, 400)}",
+                    ]
+                ),
+                None,
+            )
+        ]
 
     def s_score(self) -> list[Piece]:
         r = self.rng
-        return [(self.choice([f"{r.randint(0, 10)}/10", f"{r.randint(0, 5)}/5", f"{r.randint(3, 15)}/15",
-                              f"{r.randint(1, 4)}+"]), None)]
+        return [
+            (
+                self.choice(
+                    [
+                        f"{r.randint(0, 10)}/10",
+                        f"{r.randint(0, 5)}/5",
+                        f"{r.randint(3, 15)}/15",
+                        f"{r.randint(1, 4)}+",
+                    ]
+                ),
+                None,
+            )
+        ]
 
     def s_num(self) -> list[Piece]:
         return [(str(self.rng.randint(1, 12)), None)]

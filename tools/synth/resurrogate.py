@@ -49,15 +49,30 @@ def _digits_like(orig: str, rng: random.Random) -> str:
                 out.append(str(rng.randint(1950, 2029)))
             elif n <= 2:
                 value = int(run)
-                v = (rng.randint(32, 99) if value > 31 else rng.randint(13, 28) if value > 12
-                     else rng.randint(1, 12) if n == 2 or value else 0)
+                v = (
+                    rng.randint(32, 99)
+                    if value > 31
+                    else rng.randint(13, 28)
+                    if value > 12
+                    else rng.randint(1, 12)
+                    if n == 2 or value
+                    else 0
+                )
                 out.append(f"{v:0{n}d}" if run.startswith("0") else str(v))
             else:
                 out.append("".join(rng.choice(string.digits) for _ in range(n)))
         else:
-            out.append(_MONTH.sub(lambda m: _case_like(
-                rng.choice(MONTHS)[: len(m.group())] if m.group().lower() in _MONTH_NAMES
-                else m.group(), m.group()), run))
+            out.append(
+                _MONTH.sub(
+                    lambda m: _case_like(
+                        rng.choice(MONTHS)[: len(m.group())]
+                        if m.group().lower() in _MONTH_NAMES
+                        else m.group(),
+                        m.group(),
+                    ),
+                    run,
+                )
+            )
     return "".join(out)
 
 
@@ -81,10 +96,12 @@ class Surrogates:
             return _case_like(self._memo[key], orig)
         if label in {"NAME", "LOCATION", "ORGANIZATION"}:
             parts = re.split(r"(\W+)", orig)
-            new = "".join(p if not p or not p[0].isalnum() else
-                          (_digits_like(p, self.rng) if p.isdigit() else
-                           self._word(p, (label,)))
-                          for p in parts)
+            new = "".join(
+                p
+                if not p or not p[0].isalnum()
+                else (_digits_like(p, self.rng) if p.isdigit() else self._word(p, (label,)))
+                for p in parts
+            )
         else:
             new = _digits_like(orig, self.rng)
         new = _case_like(new, orig)
@@ -92,8 +109,9 @@ class Surrogates:
         return new
 
 
-def resurrogate(records: Iterable[dict[str, object]], pools: Pools,
-                seed: int) -> Iterator[dict[str, object]]:
+def resurrogate(
+    records: Iterable[dict[str, object]], pools: Pools, seed: int
+) -> Iterator[dict[str, object]]:
     sur = Surrogates(pools, random.Random(f"resurrogate:{seed}"))
     for rec in records:
         text = str(rec["text"])

@@ -33,12 +33,33 @@ class Style:
 
 
 STYLES: dict[str, Style] = {
-    "nursing": Style(("nursing", "negatives"), (0.75, 0.25), (3, 14), 0.35, 0.2,
-                     (" ", " ", "  ", "\n", "; ", " \n"),
-                     ("NPN 7p-7a", "Nursing Progress Note", "CCU NSG NOTE:", "MICU nsg:",
-                      "Nursing note 0700-1900", "RESPIRATORY CARE:", "S/O:", "")),
-    "discharge": Style(("discharge", "negatives"), (0.85, 0.15), (5, 14), 0.12, 0.05,
-                       ("\n", "\n\n", " "), ("DISCHARGE SUMMARY", "Discharge Summary", "")),
+    "nursing": Style(
+        ("nursing", "negatives"),
+        (0.75, 0.25),
+        (3, 14),
+        0.35,
+        0.2,
+        (" ", " ", "  ", "\n", "; ", " \n"),
+        (
+            "NPN 7p-7a",
+            "Nursing Progress Note",
+            "CCU NSG NOTE:",
+            "MICU nsg:",
+            "Nursing note 0700-1900",
+            "RESPIRATORY CARE:",
+            "S/O:",
+            "",
+        ),
+    ),
+    "discharge": Style(
+        ("discharge", "negatives"),
+        (0.85, 0.15),
+        (5, 14),
+        0.12,
+        0.05,
+        ("\n", "\n\n", " "),
+        ("DISCHARGE SUMMARY", "Discharge Summary", ""),
+    ),
     "query": Style(("queries",), (1.0,), (1, 2), 0.04, 0.12, (" ", "\n")),
     "general": Style(("general", "negatives"), (0.9, 0.1), (1, 3), 0.04, 0.08, (" ", "\n")),
     "proxy-query": Style(("proxy_queries",), (1.0,), (1, 2), 0.04, 0.12, (" ",)),
@@ -69,8 +90,9 @@ def _augment(pieces: list[Piece], rng: random.Random, typo_rate: float) -> list[
     for text, label in pieces:
         if label is None:
             if typo_rate and rng.random() < 0.3:
-                text = " ".join(_typo(w, rng) if rng.random() < typo_rate else w
-                                for w in text.split(" "))
+                text = " ".join(
+                    _typo(w, rng) if rng.random() < typo_rate else w for w in text.split(" ")
+                )
         else:
             r = rng.random()
             if label == "NAME" and r < 0.09:
@@ -109,8 +131,9 @@ def assemble(doc_id: str, pieces: list[Piece]) -> dict[str, object]:
     return {"id": doc_id, "text": text, "spans": spans}
 
 
-def generate(style: str, n: int, pools: Pools, seed: int,
-             typo_rate: float = 0.03) -> Iterator[dict[str, object]]:
+def generate(
+    style: str, n: int, pools: Pools, seed: int, typo_rate: float = 0.03
+) -> Iterator[dict[str, object]]:
     spec = STYLES[style]
     families = [_templates(f) for f in spec.families]
     rng = random.Random(f"{style}:{seed}")

@@ -18,6 +18,7 @@ from typing import Any
 from phiguard.detectors.local.clinical import POLICIES, ClinicalRecognizers, Note
 from phiguard.detectors.local.clinical.common import words
 from phiguard.detectors.local.clinical.lexicon import Lexicon, lexicon
+from phiguard.detectors.local.model import load_trained
 from phiguard.errors import ConfigError, DetectionError
 from phiguard.spans import PhiType, Span
 
@@ -72,7 +73,12 @@ class LocalDetector:
 
     name = "local"
 
-    def __init__(self, model: str = DEFAULT_MODEL, age_policy: str = "over89") -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        age_policy: str = "over89",
+        trained_model: bool | str = True,
+    ) -> None:
         if age_policy not in POLICIES:
             raise ConfigError(
                 f"unknown age_policy {age_policy!r}; choose one of: {', '.join(POLICIES)}"
@@ -133,6 +139,9 @@ class LocalDetector:
         self._entities = sorted(_PRESIDIO_TYPES)
         self._rules = ClinicalRecognizers(age_policy)
         self._lex: Lexicon = lexicon()
+        # The shipped CRF (phiguard.detectors.local.model): True, False (off) or a directory.
+        self.trained_model = trained_model
+        self._model = load_trained(trained_model)
 
     # --- public API --------------------------------------------------------------------
     def detect(self, text: str) -> list[Span]:
@@ -163,8 +172,11 @@ class LocalDetector:
             ner_docs = iter(
                 self._nlp.pipe([v[0] for v, u in zip(views, use_ner, strict=True) if u])
             )
-            for note, (view, offsets), ner in zip(notes, views, use_ner, strict=True):
+            learned = self._model.predict(texts) if self._model else [[] for _ in texts]
+            rows = zip(notes, views, use_ner, learned, strict=True)
+            for note, (view, offsets), ner, found in rows:
                 spans = self._rules.find(note.text, note) if note.text.strip() else []
+                spans += found
                 if view:
                     doc = next(ner_docs) if ner else self._nlp.make_doc(view)
                     spans += self._presidio(note.text, view, offsets, doc)

@@ -228,7 +228,7 @@ class Model:
     the per-token Python work is one dictionary look-up.
     """
 
-    def __init__(self, directory: Path, min_mass: float = 0.35) -> None:
+    def __init__(self, directory: Path, min_mass: float = 0.5) -> None:
         import numpy as np
 
         self.directory = directory
@@ -325,7 +325,6 @@ class Model:
         """Spans per text. A token is PHI when the label marginals give it at least `min_mass`
         of non-O probability (recall first); its type is the most likely non-O label, and a
         span's score is the mean PHI probability of its tokens."""
-        np = self._np
         out: list[list[Span]] = [[] for _ in texts]
         docs = []
         for i, text in enumerate(texts):
@@ -365,3 +364,10 @@ def load_model(directory: str | None = None) -> Model:
         raise DetectionError(
             f"trained model in {path} cannot be loaded ({type(exc).__name__})"
         ) from None
+
+
+def load_trained(option: bool | str) -> Model | None:
+    """The LocalDetector's `trained_model` option: True (shipped), False (off), or a directory."""
+    if option is False:
+        return None
+    return load_model(None if option is True else str(option))
