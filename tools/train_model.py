@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -95,10 +96,14 @@ def build_lexicon(pools: pools_mod.Pools) -> dict[str, tuple[str, ...]]:
             for part in re.findall(r"[^\W\d_]+", w.lower()):
                 tags.setdefault(part, set()).add(tag)
 
-    add(pools["first"], "fn")
-    add(pools["last"], "ln")
-    add(pools["city"], "ci")
-    add(pools["street"], "sn")
+    # Only half of each generator pool goes into the lexicon: a model that saw every training
+    # name in its dictionary would learn "name = dictionary word" and miss unlisted names.
+    def listed(entries: Iterable[str]) -> list[str]:
+        return [e for e in entries if hashlib.md5(f"lex:{e}".encode()).digest()[0] % 2 == 0]
+
+    for kind, tag in (("first", "fn"), ("last", "ln"), ("city", "ci"), ("street", "sn")):
+        add(listed(pools[kind]), tag)
+        add(listed(pools[f"common_{kind}"]) if f"common_{kind}" in pools.lists else [], tag)
     add(_words(PACKAGE_DATA / "names" / "first_names.txt"), "fn")
     add(_words(PACKAGE_DATA / "names" / "last_names.txt"), "ln")
     add(_words(PACKAGE_DATA / "places" / "us_cities.txt"), "ci")
