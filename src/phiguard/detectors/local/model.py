@@ -19,11 +19,10 @@ import json
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from phiguard.errors import DetectionError
 from phiguard.spans import Span
@@ -45,8 +44,7 @@ _SHAPE_MAP = str.maketrans(
 _REPEAT = re.compile(r"(.)\1+")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     start: int
     end: int
     text: str
@@ -66,12 +64,8 @@ def tokenize(text: str) -> list[Token]:
 
 def case_mode(text: str) -> str:
     """'U' for ALL-CAPS documents, 'L' for lower-case ones, 'M' for mixed."""
-    upper = lower = 0
-    for ch in text:
-        if ch.isupper():
-            upper += 1
-        elif ch.islower():
-            lower += 1
+    upper = sum(map(str.isupper, text))
+    lower = sum(map(str.islower, text))
     letters = upper + lower
     if letters == 0:
         return "M"
@@ -82,12 +76,28 @@ def case_mode(text: str) -> str:
     return "M"
 
 
+_SHAPES: dict[str, str] = {}
+
+
 def _shape(word: str) -> str:
+    """'Xx' for "Smith", 'XX' for "SMITH", 'dd/dd' style for digits; repeats collapsed."""
+    hit = _SHAPES.get(word)
+    if hit is not None:
+        return hit
     if not word.isascii():
         if word.isalpha():
-            return "Uu" if word[:1].isupper() and word[1:].islower() else "u"
-        return "?"
-    return _REPEAT.sub(r"\1\1", word.translate(_SHAPE_MAP))[:6]
+            hit = "Uu" if word[:1].isupper() and word[1:].islower() else "u"
+        else:
+            hit = "?"
+    else:
+        hit = _REPEAT.sub(_double, word.translate(_SHAPE_MAP))[:6]
+    if len(_SHAPES) < 200_000:
+        _SHAPES[word] = hit
+    return hit
+
+
+def _double(m: re.Match[str]) -> str:
+    return m.group(1) * 2
 
 
 class Featurizer:
@@ -240,12 +250,14 @@ class Model:
                 f"{self.meta.get('feature_version')}, this phiguard needs {FEATURE_VERSION}"
             )
         with np.load(directory / MODEL_FILE, allow_pickle=False) as z:
-            attributes = [str(a) for a in z["attributes"]]
+            attributes: list[str] = z["attributes"].tolist()
             self._w = z["state"].astype(np.float64)
             trans = z["transitions"].astype(np.float64)
-            self.labels = [str(x) for x in z["labels"]]
+            self.labels: list[str] = z["labels"].tolist()
         self._np = np
         self._attr = {a: i for i, a in enumerate(attributes)}
+        self._zero_row = len(attributes)
+        self._w = np.vstack([self._w, np.zeros((1, self._w.shape[1]))])
         self._exp_trans = np.exp(trans)
         self._o = self.labels.index("O")
         self._types = [lab.partition("-")[2] for lab in self.labels]
@@ -261,16 +273,24 @@ class Model:
         return self._w[rows].sum(axis=0)
 
     def _id(self, word: str, mode: str) -> int:
+        """Cache the five weight vectors of a new (token, case) in one numpy reduction."""
+        np = self._np
         if len(self._ids) >= 300_000:  # bound memory on endless streams of new tokens
             self._ids.clear()
         k = len(self._ids)
         if k >= self._table.shape[1]:
-            grown = self._np.zeros((5, 2 * k, len(self.labels)))
+            grown = np.zeros((5, 2 * k, len(self.labels)))
             grown[:, :k] = self._table
             self._table = grown
         c2, c1, p1, p2 = self.featurizer.context(word, mode)
-        for j, attrs in enumerate((self.featurizer.own(word, mode), c2, c1, p1, p2)):
-            self._table[j, k] = self._vec(attrs)
+        attr, zero = self._attr, self._zero_row
+        rows: list[int] = []
+        starts: list[int] = []
+        for attrs in (self.featurizer.own(word, mode), c2, c1, p1, p2):
+            starts.append(len(rows))
+            rows.append(zero)  # keeps every segment non-empty for reduceat
+            rows.extend(attr[a] for a in attrs if a in attr)
+        self._table[:, k] = np.add.reduceat(self._w[rows], starts, axis=0)
         self._ids[(word, mode)] = k
         return k
 
