@@ -192,8 +192,9 @@ def train(
     export(raw, out / crf.MODEL_FILE)
     raw.unlink()
     t2 = time.time()
+    import numpy as np
+
     crf.write_lexicon(out / crf.LEXICON_FILE, lexicon)
-    info = trainer.logparser.last_iteration or {}
     meta = {
         "feature_version": crf.FEATURE_VERSION,
         "kind": "crfsuite linear-chain CRF, IO labels, SGD with L2",
@@ -205,8 +206,10 @@ def train(
             "minfreq": params.minfreq,
             "seed": params.seed,
             "synthetic": params.synth,
+            "dev_copies": params.dev_copies,
         },
-        "active_features": info.get("active_features"),
+        "dev_documents": sum(1 for r in records if not str(r["id"]).split("-")[0].isalpha()),
+        "attributes": int(np.load(out / crf.MODEL_FILE)["state"].shape[0]),
         "train_seconds": round(t2 - t0, 1),
     }
     (out / crf.META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", "utf-8")

@@ -15,6 +15,7 @@ import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from .pools import Pools
@@ -112,6 +113,8 @@ class Filler:
             for name in dir(self)
             if name.startswith("s_")
         }
+        for key in VOCAB:  # every vocab.txt section is a non-PHI slot of the same name
+            self.slots.setdefault(key, partial(self._vocab, key))
 
     # --- cast ----------------------------------------------------------------------------
     def person(self) -> Person:
@@ -584,39 +587,6 @@ class Filler:
     def _vocab(self, key: str) -> list[Piece]:
         return [(self.choice(VOCAB[key]), None)]
 
-    def s_drug(self) -> list[Piece]:
-        return self._vocab("drug")
-
-    def s_eponym(self) -> list[Piece]:
-        return self._vocab("eponym")
-
-    def s_jargon(self) -> list[Piece]:
-        return self._vocab("jargon")
-
-    def s_nameword(self) -> list[Piece]:
-        return self._vocab("nameword")
-
-    def s_relword(self) -> list[Piece]:
-        return self._vocab("relword")
-
-    def s_unit(self) -> list[Piece]:
-        return self._vocab("unit")
-
-    def s_country(self) -> list[Piece]:
-        return self._vocab("country")
-
-    def s_state(self) -> list[Piece]:
-        return self._vocab("state")
-
-    def s_wday(self) -> list[Piece]:
-        return self._vocab("wday")
-
-    def s_topic(self) -> list[Piece]:
-        return self._vocab("topic")
-
-    def s_job(self) -> list[Piece]:
-        return self._vocab("job")
-
     def s_month(self) -> list[Piece]:
         return [(self.choice(MONTHS), "DATE")]
 
@@ -638,4 +608,4 @@ class Filler:
 
 
 def slot_names() -> set[str]:
-    return {n.removeprefix("s_") for n in dir(Filler) if n.startswith("s_")}
+    return {n.removeprefix("s_") for n in dir(Filler) if n.startswith("s_")} | set(VOCAB)
