@@ -83,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-baseline", action="store_true", help="skip the synthetic-only model")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
+    tm.fixed_hash_seed()
     if not args.dev.is_file():
         print(f"error: dev corpus not found: {args.dev}", file=sys.stderr)
         return 2

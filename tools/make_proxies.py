@@ -29,6 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--out", type=Path, default=tm.REPO / "tests" / "data")
     args = ap.parse_args(argv)
+    tm.fixed_hash_seed()
     pools = tm.load_pools([tm.DEFAULT_DEV])
     for style, name in FILES.items():
         recs = list(styles.generate(style, args.n, pools["heldout"], args.seed, typo_rate=0.0))

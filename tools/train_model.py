@@ -62,6 +62,14 @@ def read_jsonl(path: Path) -> list[Record]:
     return [json.loads(ln) for ln in path.read_text("utf-8").splitlines() if ln.strip()]
 
 
+def fixed_hash_seed() -> None:
+    """Re-run this process with PYTHONHASHSEED=0: some Faker locales pick from sets, whose
+    order (and so the names drawn) otherwise changes from run to run."""
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable, *sys.argv])
+
+
 def load_pools(exclude_from: Sequence[Path], quick: bool = False) -> dict[str, pools_mod.Pools]:
     cache = POOL_CACHE.with_name("synth-pools-quick.json") if quick else POOL_CACHE
     return pools_mod.load_or_build(cache, [p for p in exclude_from if p.is_file()], quick)
@@ -274,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="tiny data, few iterations (smoke)")
     ap.add_argument("--seed", type=int, default=FULL.seed)
     args = ap.parse_args(argv)
+    fixed_hash_seed()
     base = QUICK if args.quick else FULL
     params = dataclasses.replace(base, seed=args.seed)
     dev = None if args.no_dev or not args.dev.is_file() else args.dev
