@@ -63,7 +63,7 @@ $(TRAIN_STAMP): pyproject.toml $(STAMP)
 train: $(TRAIN_STAMP)
 	nice -n 10 $(PY) tools/train_model.py --dev $(SHARED)/eval/physionet-dev.jsonl
 
-# Patient-disjoint 5-fold cross-validation of the model on the dev notes (about 40 min).
+# Patient-disjoint 5-fold cross-validation of the model on the dev notes (15-40 min, 2 cores).
 cv: $(TRAIN_STAMP)
 	nice -n 10 $(PY) tools/cv_model.py --dev $(SHARED)/eval/physionet-dev.jsonl -k 5 --json build/cv.json
 
