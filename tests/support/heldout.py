@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from phiguard.evaluation.scoring import GoldRecord, GoldSpan
+from phiguard.evaluation import GoldRecord, GoldSpan
 
 HELDOUT = Path(__file__).resolve().parent.parent / "data" / "heldout"
 _MARK = re.compile(r"\{\{([A-Z]+):(.+?)\}\}")

@@ -16,7 +16,7 @@ from support.spans import covered, flagged
 
 @pytest.fixture(scope="module")
 def detector() -> LocalDetector:
-    return LocalDetector()
+    return LocalDetector(trained_model=False)  # rules alone; tests/test_model.py: the model
 
 
 def test_spans_are_well_formed(detector: LocalDetector) -> None:

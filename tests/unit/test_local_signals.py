@@ -80,9 +80,9 @@ def test_eponyms_and_plain_words_are_not_flagged(detector: LocalDetector, text: 
 
 def test_rule_groups_switch_by_name_and_ner_can_be_off() -> None:
     text = "Dr. Okonjo saw Ebenezer Mwangi on 3/14/2021."
-    no_dates = LocalDetector(disable=("dates",))
+    no_dates = LocalDetector(disable=("dates",), trained_model=False)
     assert not any(s.type == "DATE" for s in no_dates.detect(text))
-    rules_only = LocalDetector(disable=("ner", "patterns"))
+    rules_only = LocalDetector(disable=("ner", "patterns"), trained_model=False)
     assert not any(
         s.source.startswith(("local:ner.", "local:patterns.")) for s in rules_only.detect(text)
     )

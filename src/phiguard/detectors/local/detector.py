@@ -24,6 +24,7 @@ from phiguard.detectors.local.clinical.oov import plausible_name, titled
 from phiguard.detectors.local.clinical.propagate import propagate_words, words_to_propagate
 from phiguard.detectors.local.clinical.registry import Selection
 from phiguard.detectors.local.clinical.vetoes import veto_eponyms, veto_states
+from phiguard.detectors.local.model import load_trained
 from phiguard.errors import ConfigError, DetectionError, safe_detail
 from phiguard.spans import PhiType, Span
 from phiguard.textkeys import fold
@@ -52,6 +53,10 @@ _UNNEEDED = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "mor
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’]*")
 _REAL_URL = re.compile(r"(?i:https?://|www\.)|[a-z0-9-]\.(?:com|org|net|edu|gov|io|us)(?![\w])")
 _BATCH = 64
+_LETTERS = re.compile(r"[^\W\d_]+")
+_VETTED_MODEL_TYPES = frozenset(
+    {PhiType.NAME.value, PhiType.LOCATION.value, PhiType.ORGANIZATION.value}
+)
 _HEADING_AFTER = re.compile(r"[ \t]*[:~=]|[ \t]+-[ \t]")
 # Notes longer than this are detected in windows of about this size (cut on line breaks, with
 # an overlap of context on each side), so time is linear and memory bounded (spaCy's own
@@ -92,8 +97,11 @@ class LocalDetector:
         age_policy: str = "over89",
         rules: tuple[str, ...] | None = None,
         disable: tuple[str, ...] = (),
+        trained_model: bool | str = True,
     ) -> None:
-        """`rules`/`disable`: rule groups or group.rule names to run / to skip (registry)."""
+        """`rules`/`disable`: rule groups or group.rule names to run / to skip (registry);
+        `trained_model`: the shipped CRF (phiguard.detectors.local.model): True, False (off)
+        or a directory of weights."""
         if age_policy not in POLICIES:
             raise ConfigError(
                 f"unknown age_policy {age_policy!r}; choose one of: {', '.join(POLICIES)}"
@@ -159,6 +167,8 @@ class LocalDetector:
         self._use_ner = self._has_ner and self.selection.any_in("ner")
         self._use_presidio = self._use_ner or self.selection.any_in("patterns")
         self._prose_ner = self._use_ner and self.selection.allows("ner.prose")
+        self.trained_model = trained_model
+        self._model = load_trained(trained_model)
 
     # --- public API --------------------------------------------------------------------
     def detect(self, text: str) -> list[Span]:
@@ -217,15 +227,43 @@ class LocalDetector:
             self._use_ner and not n.upper and bool(v[0]) for n, v in zip(notes, views, strict=True)
         ]
         ner_docs = iter(self._nlp.pipe([v[0] for v, u in zip(views, use_ner, strict=True) if u]))
+        learned = self._model.predict(texts) if self._model else [[] for _ in texts]
         out: list[list[Span]] = []
-        for note, (view, offsets), ner in zip(notes, views, use_ner, strict=True):
+        for note, (view, offsets), ner, model_spans in zip(
+            notes, views, use_ner, learned, strict=True
+        ):
             spans = self._rules.find(note.text, note) if note.text.strip() else []
+            if model_spans:  # the same vetoes as the NER: an eponym is no name, a state no town
+                kept = self._vet_model(note.text, model_spans)
+                spans += veto_states(note.text, veto_eponyms(note.text, kept))
             if view:
                 doc = next(ner_docs) if ner else self._nlp.make_doc(view)
                 found = veto_eponyms(note.text, self._presidio(note.text, view, offsets, doc))
                 spans += veto_states(note.text, found)
             out.append(spans)
         return out
+
+    def _vet_model(self, text: str, spans: list[Span]) -> list[Span]:
+        """The model's names and places need one word that could be one: a dictionary name
+        (even one that is also a word: "daughter rose"), a town, or an unknown word. Spans made
+        only of clinical terms, drug names, eponyms, misspellings of those, or ordinary words
+        that are no name are its typical false positives in nursing notes."""
+        kept = []
+        for s in spans:
+            if s.type in _VETTED_MODEL_TYPES and not any(
+                self._could_be_named(text, m.start(), m.end())
+                for m in _LETTERS.finditer(text, s.start, s.end)
+            ):
+                continue
+            kept.append(s)
+        return kept
+
+    def _could_be_named(self, text: str, start: int, end: int) -> bool:
+        low = fold(text[start:end])
+        lex = self._lex
+        if plausible_name(text, start, end, lex):
+            return True
+        return lex.is_name_word(low) and low not in lex.clinical and low not in lex.drugs
 
     def _view(self, note: Note) -> tuple[str, list[tuple[int, int]]]:
         """The lines Presidio needs to see, joined by newlines, with (view, original) offsets.
