@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 SHARED ?= ../shared
 DEMO   := demo-out
 
-.PHONY: install demo test test-spark lint typecheck eval bench bench-detect bench-pipeline clean
+.PHONY: install browser demo test test-spark lint typecheck eval bench bench-detect bench-pipeline bench-serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,22 @@ node_modules/.bin/dynalite: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(STAMP) node_modules/.bin/dynalite
+install: $(STAMP) node_modules/.bin/dynalite browser
+
+# The review page (phiguard serve) is tested in a real headless browser: Debian's chromium and
+# its driver, installed here when missing (CI runs as root on a fresh machine). Outside CI a
+# machine that cannot install them only warns, and the browser tests skip with the reason.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium and chromium-driver (apt-get)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium chromium-driver >/dev/null) \
+	  || { echo "apt-get could not install chromium"; [ -z "$$CI" ] || exit 1; }; \
+	else \
+	  echo "chromium is missing and cannot be installed here (not root): browser tests skip"; \
+	  [ -z "$$CI" ] || exit 1; \
+	fi
 
 # The main job on the embedded default: mask, then de-identify into a SQLite vault, then
 # re-identify and check the bytes are identical.
@@ -63,6 +78,10 @@ bench-detect: $(STAMP)
 # mask/deid throughput, workers 1 and 2, sqlite and dynamodb, vs Presidio (20-30 min).
 bench-pipeline: install
 	$(PY) benchmarks/bench_pipeline.py $(BENCH_ARGS)
+
+# phiguard serve vs phiguard mask --jsonl --workers 2 on the same notes (a few minutes).
+bench-serve: install
+	$(PY) benchmarks/bench_serve.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(DEMO) .pytest_cache .mypy_cache .ruff_cache

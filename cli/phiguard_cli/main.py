@@ -28,7 +28,7 @@ from phiguard import (
 )
 from phiguard.logs import configure_logging
 from phiguard.run.job import estimate_cost
-from phiguard_cli import options
+from phiguard_cli import options, serve_cmds
 from phiguard_cli.options import (
     consistent_option,
     detector_options,
@@ -245,6 +245,7 @@ def _register_optional() -> None:
 
 
 _register_optional()
+serve_cmds.register(cli)
 
 
 class Terminated(BaseException):

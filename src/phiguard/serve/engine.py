@@ -1,0 +1,255 @@
+"""The pipeline of one server worker process, run on one thread of its own.
+
+Why one thread: detection is CPU-bound (the GIL gives threads nothing), SQLite connections
+belong to the thread that opened them, and queued requests then wait their turn instead of
+contending. Parallelism comes from worker processes (`--workers`), each with its own model.
+
+Every request carries a deadline (queueing included): work that finds it passed stops, and a
+de-identification that passes it is rolled back, never committed. A batch's vault rows go
+through a run journal that is committed only when the whole answer is ready, so a request that
+fails, times out or dies with the process leaves no mapping behind (the next request's sweep
+deletes it), and an answered one never loses its mapping.
+
+Only `Deidentifier.open`, its public constructor, `Auditor` and the batch functions are used,
+so vault, key and audit internals can change beneath.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from phiguard.audit import Auditor, AuditRecord
+from phiguard.config import Config
+from phiguard.errors import PhiguardError
+from phiguard.resolve import Resolver
+from phiguard.run.batch import auto_journal
+from phiguard.run.deidentifier import Deidentifier
+from phiguard.run.records import Result
+from phiguard.serve.responses import RECORD_KINDS, ApiError
+
+log = logging.getLogger("phiguard.serve")
+T = TypeVar("T")
+
+WARM_UP = "Warm-up: Jane Roe was seen at Springfield Clinic on 03/04/2011, phone 555-0100."
+PROBE_HASH = "0" * 64  # no message hashes to this: reading it only proves the vault answers
+GRACE_S = 1.0  # how long past its deadline the loop waits for an answer already on its way
+RETRY_OPEN_S = 1.0  # a vault that would not open is retried at most this often
+
+
+class Expired(Exception):
+    """The request's deadline passed; nothing was released."""
+
+
+Items = list[tuple[Any, str]]
+
+
+class Engine:
+    """`call(op, ...)` runs `op` on the pipeline thread under the request deadline."""
+
+    def __init__(self, config: Config, *, timeout: float) -> None:
+        self.config = config
+        self.timeout = timeout
+        self.model_ready = False
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="phiguard-pipeline")
+        self._detecting: Deidentifier | None = None
+        self._writer: Deidentifier | None = None
+        self._reader: Deidentifier | None = None
+        self._open_error: tuple[float, PhiguardError] | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the model (a failure is fatal: raised) and open the vault (a failure is
+        not: the server starts unready and retries on the next request)."""
+        await asyncio.wrap_future(self._pool.submit(self._start))
+
+    def _start(self) -> None:
+        self._detecting = Deidentifier.open(self.config)
+        warm_up(self._detecting)
+        self.model_ready = True
+        try:
+            self._vaults()
+        except PhiguardError as exc:
+            log.warning("vault not available yet (%s); /readyz says so until it is", exc)
+
+    async def stop(self) -> None:
+        await asyncio.wrap_future(self._pool.submit(self._close))
+        self._pool.shutdown(wait=True)
+
+    def _close(self) -> None:
+        for d in (self._writer, self._reader):
+            if d is not None:
+                d.close()
+        self._writer = self._reader = None
+
+    # -- calling ----------------------------------------------------------------------------
+
+    async def call(self, op: Callable[..., T], *args: Any) -> T:
+        deadline = time.monotonic() + self.timeout
+        fut = self._pool.submit(self._guarded, deadline, op, *args)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(fut), self.timeout + GRACE_S)
+        except (TimeoutError, Expired):
+            fut.cancel()
+            raise ApiError(
+                503,
+                "timeout",
+                f"the request took longer than {self.timeout:g} s; nothing was released",
+                headers={"retry-after": "5"},
+            ) from None
+        except PhiguardError as exc:
+            raise ApiError.of(exc) from None
+
+    @staticmethod
+    def _guarded(deadline: float, op: Callable[..., T], *args: Any) -> T:
+        _check(deadline)
+        return op(deadline, *args)
+
+    # -- operations (on the pipeline thread; each takes the deadline first) ------------------
+
+    def detect(self, deadline: float, items: Items, resolver: Resolver) -> list[Result[Any]]:
+        d = self._derive(self._detector(), resolver)
+        return _collect(d.detect_many(items), deadline)
+
+    def mask(
+        self, deadline: float, items: Items, resolver: Resolver, style: str
+    ) -> list[Result[Any]]:
+        d = self._derive(self._detector(), resolver)
+        return _collect(d.mask_many(items, style=style), deadline)
+
+    def deidentify(self, deadline: float, items: Items, resolver: Resolver) -> list[Result[Any]]:
+        d = self._derive(self._vaults()[0], resolver)
+        journal = auto_journal(d, streaming=False)  # None for consistent tokens
+        try:
+            results = _collect(d.deidentify_many(items, journal=journal), deadline)
+            _check(deadline)
+            if journal is not None:
+                journal.commit()  # the answer is complete: its notes count as released
+            return results
+        finally:
+            if journal is not None:
+                journal.close()  # uncommitted: this request's rows are deleted again
+
+    def reidentify(self, deadline: float, items: Items, actor: str) -> list[Result[Any]]:
+        reader = self._vaults()[1]
+        assert reader.auditor is not None  # Deidentifier.open(vault="read") sets it
+        d = Deidentifier(
+            self.config.detector,
+            vault=reader.vault,
+            sealer=reader.sealer,
+            auditor=Auditor(reader.auditor.log, actor),  # TODO(lead): vault.audit_log()
+        )
+        return _collect(d.reidentify_many(items), deadline)
+
+    def audit(self, deadline: float) -> list[AuditRecord]:
+        reader = self._vaults()[1]
+        assert reader.auditor is not None
+        return reader.auditor.log.audit_records()
+
+    def ready(self, deadline: float) -> dict[str, Any]:
+        """Model loaded, and the vault answers a read (for writing and for reading)."""
+        out: dict[str, Any] = {"model": self.model_ready}
+        try:
+            for d in self._vaults():
+                assert d.vault is not None
+                d.vault.get(PROBE_HASH)
+            out["vault"] = True
+        except PhiguardError as exc:  # the probe is open to anyone: the kind, not the detail
+            log.info("readiness: vault not available (%s)", exc)
+            out["vault"] = False
+            out["reason"] = f"vault not available ({type(exc).__name__})"
+        return out
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _detector(self) -> Deidentifier:
+        if self._detecting is None:
+            self._detecting = Deidentifier.open(self.config)
+        return self._detecting
+
+    def _derive(self, base: Deidentifier, resolver: Resolver) -> Deidentifier:
+        """`base` with this request's resolver, sharing its loaded detector, vault and keys."""
+        if resolver is base.resolver:
+            return base
+        return Deidentifier(
+            base.detector,
+            resolver=resolver,
+            vault=base.vault,
+            sealer=base.sealer,
+            pseudonymizer=base.pseudonymizer,
+            run=base.run,
+        )
+
+    def _vaults(self) -> tuple[Deidentifier, Deidentifier]:
+        """The writer (deid) and the reader (reid), opened on first need and kept."""
+        if self._writer is not None and self._reader is not None:
+            return self._writer, self._reader
+        if self._open_error is not None and time.monotonic() - self._open_error[0] < RETRY_OPEN_S:
+            raise self._open_error[1]
+        try:
+            if self._writer is None:
+                self._writer = Deidentifier.open(self.config, vault="write")
+            if self._reader is None:
+                self._reader = Deidentifier.open(self.config, vault="read")
+        except PhiguardError as exc:
+            self._open_error = (time.monotonic(), exc)
+            raise
+        self._open_error = None
+        return self._writer, self._reader
+
+
+def warm_up(d: Deidentifier) -> None:
+    """Build the detector; load an in-process model by running it once (a service is not
+    called: that would be a billed request per worker start)."""
+    if not d.detector.capabilities.io_bound:
+        d.detect(WARM_UP)
+
+
+def resolver_for(base: Resolver, options: Any) -> Resolver:
+    """The server's resolver refined by a request's options (see schemas.DetectionOptions)."""
+    entities = base.entities
+    if options.entities is not None:
+        wanted = frozenset(options.entities)
+        entities = wanted if entities is None else entities & wanted
+    threshold = base.threshold if options.threshold is None else options.threshold
+    if (
+        entities == base.entities
+        and threshold == base.threshold
+        and not options.allow
+        and not options.deny
+    ):
+        return base
+    return replace(
+        base,
+        entities=entities,
+        threshold=threshold,
+        allow=base.allow | frozenset(options.allow),
+        deny=base.deny + tuple(options.deny),
+    )
+
+
+def _check(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise Expired
+
+
+def _collect(results: Iterator[Result[Any]], deadline: float) -> list[Result[Any]]:
+    """Every result, or the first service failure (nothing of the request is released)."""
+    out: list[Result[Any]] = []
+    try:
+        for r in results:
+            if r.error is not None and r.error.kind not in RECORD_KINDS:
+                raise ApiError.of_failure(r.error)
+            out.append(r)
+            _check(deadline)
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+    return out
