@@ -25,6 +25,13 @@ def _keys_path(value: str | None) -> Path:
     return Path(value) if value else apikeys.default_path()
 
 
+def _serve_keys(value: str | None, oidc: bool) -> str | None:
+    """The key file to serve: it must exist, unless OIDC tokens are the only credentials
+    (no --api-keys given and no file at the default place)."""
+    path = _keys_path(value)
+    return None if oidc and value is None and not path.exists() else str(path)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
@@ -119,7 +126,7 @@ def serve_command(**opts: Any) -> None:
         )
     settings = ServeSettings(
         config=options.config({**opts, "workers": 1}),
-        api_keys=str(_keys_path(opts["api_keys"])),
+        api_keys=_serve_keys(opts["api_keys"], oidc is not None),
         oidc=oidc,
         max_body=int(opts["max_body_mb"] * MB),
         timeout=opts["timeout"],
@@ -139,7 +146,7 @@ def serve_command(**opts: Any) -> None:
     )
     keys = preflight(settings)
     click.echo(
-        f"phiguard serve: {keys} API key(s) from {settings.api_keys}"
+        f"phiguard serve: {keys} API key(s) from {settings.api_keys or 'no key file'}"
         + (", OIDC tokens" if oidc else ""),
         err=True,
     )

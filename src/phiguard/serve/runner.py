@@ -20,7 +20,7 @@ from pathlib import Path
 
 from phiguard.errors import ConfigError
 from phiguard.run.deidentifier import Deidentifier
-from phiguard.serve.apikeys import KeyRing
+from phiguard.serve.apikeys import load
 from phiguard.serve.engine import warm_up
 from phiguard.serve.settings import ENV, ServeSettings
 
@@ -53,14 +53,7 @@ class Listen:
 def preflight(settings: ServeSettings) -> int:
     """Open what the workers will open; raise the library's error if anything is wrong.
     Returns the number of API keys (a server with none and no OIDC answers only 401)."""
-    keys = 0
-    if settings.api_keys is not None:
-        ring = KeyRing(Path(settings.api_keys))
-        if ring.path.exists() and len(ring) == 0:
-            from phiguard.serve.apikeys import load
-
-            load(ring.path)  # raises the file's own error (malformed, unreadable)
-        keys = len(ring)
+    keys = len(load(Path(settings.api_keys))) if settings.api_keys is not None else 0
     if keys == 0 and settings.oidc is None:
         log.warning("no API keys and no OIDC: every /v1 request will be refused (401)")
     with Deidentifier.open(settings.config, vault="write") as writer:
