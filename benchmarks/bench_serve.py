@@ -1,0 +1,277 @@
+"""Throughput and latency of `phiguard serve` next to `phiguard mask --jsonl --workers 2`.
+
+    .venv/bin/python benchmarks/bench_serve.py [--notes N] [--workers 2] [--json OUT]
+
+On the same notes (../shared/eval/physionet-dev.jsonl when present, else the invented notes
+in tests/data/synthetic_notes.jsonl), in one run:
+
+1. the CLI: `phiguard mask --jsonl FILE --workers W`, timed on N notes and on a few notes; the
+   difference removes process start and model load, leaving its steady notes/s;
+2. the server: `phiguard serve --workers W` (access log on, as deployed), one note per
+   `POST /v1/mask`, at concurrency 1, 8 and 32 over keep-alive connections: notes/s and p50,
+   p90, p99 latency; plus one batch row (16 notes per request, concurrency 4).
+
+Every answer is checked against the CLI's output for the same note (same bytes). The load
+generator is a small asyncio HTTP/1.1 client in this process (its CPU per request is printed:
+it shares the cores with the server). Prints no note text; temp files are removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_pipeline import free_cores
+
+REPO = Path(__file__).resolve().parents[1]
+DEV = REPO.parent / "shared" / "eval" / "physionet-dev.jsonl"
+SYNTHETIC = REPO / "tests" / "data" / "synthetic_notes.jsonl"
+PHIGUARD = [sys.executable, "-m", "phiguard_cli"]
+
+
+def corpus(n: int, seed: int = 5) -> tuple[str, list[str]]:
+    source = DEV if DEV.exists() else SYNTHETIC
+    with source.open(encoding="utf-8") as fh:
+        notes = [json.loads(line)["text"] for line in fh]
+    rng = random.Random(seed)
+    out: list[str] = []
+    while len(out) < n:
+        order = notes[:]
+        rng.shuffle(order)
+        out.extend(order[: n - len(out)])
+    return source.name, out
+
+
+def run_cli(notes: list[str], workers: int, tmp: Path, env: dict[str, str]) -> float:
+    src, out = tmp / f"cli-{len(notes)}.jsonl", tmp / f"cli-{len(notes)}.out.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(notes)))
+    cmd = [
+        *PHIGUARD,
+        "-q",
+        "mask",
+        "--jsonl",
+        str(src),
+        "--workers",
+        str(workers),
+        "--out",
+        str(out),
+    ]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env)
+    return time.perf_counter() - t0
+
+
+def cli_outputs(tmp: Path, n: int) -> list[str]:
+    lines = (tmp / f"cli-{n}.out.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["text"] for line in lines]
+
+
+class Server:
+    def __init__(self, home: Path, workers: int, env: dict[str, str]) -> None:
+        from phiguard.serve import apikeys
+
+        home.mkdir(parents=True, exist_ok=True)
+        self.key = apikeys.add(home / "api-keys.json", "bench", ("mask",))
+        self.port = _free_port()
+        self.log = (home.parent / "serve.log").open("wb")
+        self.proc = subprocess.Popen(
+            [*PHIGUARD, "serve", "--port", str(self.port), "--workers", str(workers)],
+            env={**env, "PHIGUARD_HOME": str(home)},
+            stdout=self.log,
+            stderr=self.log,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 180
+        while not self._ready():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("phiguard serve did not start")
+            time.sleep(0.3)
+
+    def _ready(self) -> bool:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as r:
+                return bool(r.status == 200)
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
+        self.log.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _load(
+    port: int, key: str, bodies: list[bytes], concurrency: int
+) -> tuple[list[float], list[bytes]]:
+    """Send every body once over `concurrency` keep-alive connections; latencies, answers."""
+    head = (
+        f"POST /v1/mask HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+        "Content-Type: application/json\r\n"
+    ).encode()
+    todo = iter(range(len(bodies)))
+    latencies: list[float] = []
+    answers: list[bytes] = [b""] * len(bodies)
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for i in todo:
+            body = bodies[i]
+            t0 = time.perf_counter()
+            writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            raw = await reader.readuntil(b"\r\n\r\n")
+            status = int(raw.split(b" ", 2)[1])
+            length = next(
+                int(line.split(b":", 1)[1])
+                for line in raw.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            data = await reader.readexactly(length)
+            latencies.append(time.perf_counter() - t0)
+            if status != 200:
+                raise SystemExit(f"request {i}: HTTP {status}")
+            answers[i] = data
+        writer.close()
+
+    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    return latencies, answers
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+
+def measure(port: int, key: str, bodies: list[bytes], concurrency: int) -> dict[str, Any]:
+    asyncio.run(_load(port, key, bodies[: max(20, concurrency * 2)], concurrency))  # warm up
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    latencies, answers = asyncio.run(_load(port, key, bodies, concurrency))
+    wall = time.perf_counter() - t0
+    return {
+        "requests": len(bodies),
+        "seconds": wall,
+        "latencies": latencies,
+        "answers": answers,
+        "client_cpu_ms": (time.process_time() - cpu0) / len(bodies) * 1000,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--notes", type=int, default=1500, help="notes per measurement")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--json", default=None, help="also write the numbers here")
+    args = ap.parse_args()
+    source, notes = corpus(args.notes)
+    load_before = os.getloadavg()
+    cores = free_cores()
+    print(
+        f"notes: {len(notes)} from {source}; load average {load_before[0]:.2f}; "
+        f"free cores for two busy processes: {cores:.2f}",
+        flush=True,
+    )
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="phiguard-bench-serve-") as tmpdir:
+        tmp = Path(tmpdir)
+        env = {**os.environ, "PHIGUARD_HOME": str(tmp / "cli-home")}
+        env.pop("PHIGUARD_KEY", None)
+        small = notes[:20]
+        t_small = run_cli(small, args.workers, tmp, env)
+        t_all = run_cli(notes, args.workers, tmp, env)
+        cli_rate = (len(notes) - len(small)) / (t_all - t_small)
+        expected = cli_outputs(tmp, len(notes))
+        print(
+            f"CLI mask --jsonl --workers {args.workers}: {t_all:.2f} s for {len(notes)} notes, "
+            f"{t_small:.2f} s for {len(small)} (start + model load) -> {cli_rate:.1f} notes/s",
+            flush=True,
+        )
+
+        server = Server(tmp / "serve-home", args.workers, env)
+        try:
+            bodies = [json.dumps({"text": t}).encode() for t in notes]
+            for c in (1, 8, 32):
+                m = measure(server.port, server.key, bodies, c)
+                got = [json.loads(a)["text"] for a in m["answers"]]
+                assert got == expected, "server and CLI masked differently"
+                rows.append({"mode": "1 note/request", "concurrency": c, **_summary(m, 1)})
+                print(_row(rows[-1], cli_rate), flush=True)
+            batches = [
+                json.dumps(
+                    {"records": [{"id": j, "text": t} for j, t in enumerate(notes[i : i + 16])]}
+                ).encode()
+                for i in range(0, len(notes), 16)
+            ]
+            m = measure(server.port, server.key, batches, 4)
+            got = [r["text"] for a in m["answers"] for r in json.loads(a)["records"]]
+            assert got == expected, "batch answers differ from the CLI's"
+            rows.append({"mode": "16 notes/request", "concurrency": 4, **_summary(m, 16)})
+            print(_row(rows[-1], cli_rate), flush=True)
+        finally:
+            server.stop()
+    load_after = os.getloadavg()
+    print(f"load average after: {load_after[0]:.2f}")
+    single = [r for r in rows if r["mode"] == "1 note/request"]
+    best = max(r["notes_per_s"] for r in single)
+    p99_8 = next(r["p99_ms"] for r in single if r["concurrency"] == 8)
+    print(
+        f"target throughput >= 0.8x CLI: {best / cli_rate:.2f}x "
+        f"({'met' if best >= 0.8 * cli_rate else 'MISSED'}); "
+        f"target p99 <= 100 ms at concurrency 8: {p99_8:.1f} ms "
+        f"({'met' if p99_8 <= 100 else 'MISSED'})"
+    )
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "cli_notes_per_s": cli_rate,
+                    "rows": rows,
+                    "load": [load_before, load_after],
+                    "free_cores": cores,
+                    "source": source,
+                },
+                indent=2,
+            )
+        )
+
+
+def _summary(m: dict[str, Any], per_request: int) -> dict[str, Any]:
+    lat = m["latencies"]
+    return {
+        "notes_per_s": m["requests"] * per_request / m["seconds"],
+        "p50_ms": _pct(lat, 0.50),
+        "p90_ms": _pct(lat, 0.90),
+        "p99_ms": _pct(lat, 0.99),
+        "client_cpu_ms": m["client_cpu_ms"],
+    }
+
+
+def _row(r: dict[str, Any], cli_rate: float) -> str:
+    return (
+        f"| serve {r['mode']} | {r['concurrency']} | {r['notes_per_s']:.1f} | "
+        f"{r['notes_per_s'] / cli_rate:.2f}x | {r['p50_ms']:.1f} | {r['p90_ms']:.1f} | "
+        f"{r['p99_ms']:.1f} | {r['client_cpu_ms']:.2f} |"
+    )
+
+
+if __name__ == "__main__":
+    main()
