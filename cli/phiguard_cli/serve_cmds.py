@@ -32,6 +32,35 @@ def _serve_keys(value: str | None, oidc: bool) -> str | None:
     return None if oidc and value is None and not path.exists() else str(path)
 
 
+#: Server limits: (option, type, default, help).
+LIMITS: list[tuple[str, Any, float, str]] = [
+    ("--max-body-mb", click.FloatRange(min=0.001), 10.0, "Largest request body (413)."),
+    (
+        "--timeout",
+        click.FloatRange(min=0.01),
+        30.0,
+        "Seconds a request may take, queueing included (503 after it; nothing released).",
+    ),
+    ("--max-records", click.IntRange(min=1), 1000, "Records per batch request."),
+    (
+        "--graceful-timeout",
+        click.FloatRange(min=0),
+        30.0,
+        "On SIGTERM, seconds in-flight requests get to finish.",
+    ),
+    (
+        "--auth-failures",
+        click.IntRange(min=1),
+        10,
+        "Failed authentications per address and --auth-window before 429.",
+    ),
+    ("--auth-window", click.FloatRange(min=1), 60.0, "Seconds (see --auth-failures)."),
+]
+limit_options = options.compose(
+    *(click.option(n, type=t, default=d, show_default=True, help=h) for n, t, d, h in LIMITS)
+)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
@@ -48,42 +77,7 @@ def _serve_keys(value: str | None, oidc: bool) -> str | None:
 @consistent_option
 @click.option("--certfile", type=click.Path(dir_okay=False), help="TLS certificate (PEM).")
 @click.option("--keyfile", type=click.Path(dir_okay=False), help="TLS private key (PEM).")
-@click.option(
-    "--max-body-mb",
-    type=click.FloatRange(min=0.001),
-    default=10.0,
-    show_default=True,
-    help="Largest request body (413 above it).",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.01),
-    default=30.0,
-    show_default=True,
-    help="Seconds a request may take, queueing included (503 after it; nothing released).",
-)
-@click.option(
-    "--max-records",
-    type=click.IntRange(min=1),
-    default=1000,
-    show_default=True,
-    help="Records per batch request.",
-)
-@click.option(
-    "--graceful-timeout",
-    type=click.FloatRange(min=0),
-    default=30.0,
-    show_default=True,
-    help="On SIGTERM, seconds in-flight requests get to finish.",
-)
-@click.option(
-    "--auth-failures",
-    type=click.IntRange(min=1),
-    default=10,
-    show_default=True,
-    help="Failed authentications per address and --auth-window before 429.",
-)
-@click.option("--auth-window", type=click.FloatRange(min=1), default=60.0, show_default=True)
+@limit_options
 @click.option(
     "--forwarded-allow-ips",
     default=None,
