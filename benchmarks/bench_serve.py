@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -38,6 +39,10 @@ REPO = Path(__file__).resolve().parents[1]
 DEV = REPO.parent / "shared" / "eval" / "physionet-dev.jsonl"
 SYNTHETIC = REPO / "tests" / "data" / "synthetic_notes.jsonl"
 PHIGUARD = [sys.executable, "-m", "phiguard_cli"]
+HEADER = (
+    "| run | concurrency | notes/s | vs CLI | p50 ms | p90 ms | p99 ms | server CPU ms/note "
+    "| client CPU ms/request |\n|---|---|---|---|---|---|---|---|---|"
+)
 
 
 def corpus(n: int, seed: int = 5) -> tuple[str, list[str]]:
@@ -53,7 +58,28 @@ def corpus(n: int, seed: int = 5) -> tuple[str, list[str]]:
     return source.name, out
 
 
-def run_cli(notes: list[str], workers: int, tmp: Path, env: dict[str, str]) -> float:
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by `pid` and its live descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def run_cli(notes: list[str], workers: int, tmp: Path, env: dict[str, str]) -> tuple[float, float]:
     src, out = tmp / f"cli-{len(notes)}.jsonl", tmp / f"cli-{len(notes)}.out.jsonl"
     src.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(notes)))
     cmd = [
@@ -67,9 +93,9 @@ def run_cli(notes: list[str], workers: int, tmp: Path, env: dict[str, str]) -> f
         "--out",
         str(out),
     ]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _children_cpu()
     subprocess.run(cmd, check=True, env=env)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _children_cpu() - c0
 
 
 def cli_outputs(tmp: Path, n: int) -> list[str]:
@@ -162,12 +188,13 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
 
-def measure(port: int, key: str, bodies: list[bytes], concurrency: int) -> dict[str, Any]:
-    asyncio.run(_load(port, key, bodies[: max(20, concurrency * 2)], concurrency))  # warm up
-    cpu0, t0 = time.process_time(), time.perf_counter()
-    latencies, answers = asyncio.run(_load(port, key, bodies, concurrency))
+def measure(server: Server, bodies: list[bytes], concurrency: int, notes: int) -> dict[str, Any]:
+    asyncio.run(_load(server.port, server.key, bodies[: max(20, concurrency * 2)], concurrency))
+    cpu0, t0, s0 = time.process_time(), time.perf_counter(), tree_cpu(server.proc.pid)
+    latencies, answers = asyncio.run(_load(server.port, server.key, bodies, concurrency))
     wall = time.perf_counter() - t0
     return {
+        "server_cpu_ms_per_note": (tree_cpu(server.proc.pid) - s0) / notes * 1000,
         "requests": len(bodies),
         "seconds": wall,
         "latencies": latencies,
@@ -196,13 +223,21 @@ def main() -> None:
         env = {**os.environ, "PHIGUARD_HOME": str(tmp / "cli-home")}
         env.pop("PHIGUARD_KEY", None)
         small = notes[:20]
-        t_small = run_cli(small, args.workers, tmp, env)
-        t_all = run_cli(notes, args.workers, tmp, env)
+        t_small, c_small = run_cli(small, args.workers, tmp, env)
+        t_all, c_all = run_cli(notes, args.workers, tmp, env)
         cli_rate = (len(notes) - len(small)) / (t_all - t_small)
+        cli_cpu = (c_all - c_small) / (len(notes) - len(small)) * 1000
         expected = cli_outputs(tmp, len(notes))
         print(
             f"CLI mask --jsonl --workers {args.workers}: {t_all:.2f} s for {len(notes)} notes, "
-            f"{t_small:.2f} s for {len(small)} (start + model load) -> {cli_rate:.1f} notes/s",
+            f"{t_small:.2f} s for {len(small)} (start + model load) -> {cli_rate:.1f} notes/s, "
+            f"{cli_cpu:.2f} CPU ms/note",
+            flush=True,
+        )
+        print(HEADER)
+        print(
+            f"| CLI mask --jsonl --workers {args.workers} | - | {cli_rate:.1f} | 1.00x | | | | "
+            f"{cli_cpu:.2f} | |",
             flush=True,
         )
 
@@ -210,7 +245,7 @@ def main() -> None:
         try:
             bodies = [json.dumps({"text": t}).encode() for t in notes]
             for c in (1, 8, 32):
-                m = measure(server.port, server.key, bodies, c)
+                m = measure(server, bodies, c, len(notes))
                 got = [json.loads(a)["text"] for a in m["answers"]]
                 assert got == expected, "server and CLI masked differently"
                 rows.append({"mode": "1 note/request", "concurrency": c, **_summary(m, 1)})
@@ -221,7 +256,7 @@ def main() -> None:
                 ).encode()
                 for i in range(0, len(notes), 16)
             ]
-            m = measure(server.port, server.key, batches, 4)
+            m = measure(server, batches, 4, len(notes))
             got = [r["text"] for a in m["answers"] for r in json.loads(a)["records"]]
             assert got == expected, "batch answers differ from the CLI's"
             rows.append({"mode": "16 notes/request", "concurrency": 4, **_summary(m, 16)})
@@ -244,6 +279,7 @@ def main() -> None:
             json.dumps(
                 {
                     "cli_notes_per_s": cli_rate,
+                    "cli_cpu_ms_per_note": cli_cpu,
                     "rows": rows,
                     "load": [load_before, load_after],
                     "free_cores": cores,
@@ -262,6 +298,7 @@ def _summary(m: dict[str, Any], per_request: int) -> dict[str, Any]:
         "p90_ms": _pct(lat, 0.90),
         "p99_ms": _pct(lat, 0.99),
         "client_cpu_ms": m["client_cpu_ms"],
+        "server_cpu_ms_per_note": m["server_cpu_ms_per_note"],
     }
 
 
@@ -269,7 +306,7 @@ def _row(r: dict[str, Any], cli_rate: float) -> str:
     return (
         f"| serve {r['mode']} | {r['concurrency']} | {r['notes_per_s']:.1f} | "
         f"{r['notes_per_s'] / cli_rate:.2f}x | {r['p50_ms']:.1f} | {r['p90_ms']:.1f} | "
-        f"{r['p99_ms']:.1f} | {r['client_cpu_ms']:.2f} |"
+        f"{r['p99_ms']:.1f} | {r['server_cpu_ms_per_note']:.2f} | {r['client_cpu_ms']:.2f} |"
     )
 
 

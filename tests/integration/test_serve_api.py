@@ -376,7 +376,8 @@ def test_probes_metrics_and_docs(api: Api) -> None:
     _no_phi(text)
     spec = srv.get("/openapi.json").json()
     assert {p for p in spec["paths"] if p.startswith("/v1/")} == {p for _, p in ROUTES}
-    assert "HTTPBearer" in spec["components"]["securitySchemes"]
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert spec["paths"]["/v1/reidentify"]["post"]["security"] == [{"bearer": []}]
     assert "/openapi.json" in srv.get("/docs").text
     r = srv.post("/v1/mask", api.keys["mask"], {"text": NOTES[0]})
     assert r.headers["cache-control"] == "no-store" and r.headers["x-request-id"]

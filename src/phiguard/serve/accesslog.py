@@ -9,10 +9,11 @@ reaches uvicorn, whose traceback would print it.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ from phiguard.serve.responses import send_error
 access = logging.getLogger("phiguard.serve.access")
 log = logging.getLogger("phiguard.serve")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# Request ids: a random per-process prefix and a counter (unique, and no syscall per request).
+_PREFIX = secrets.token_hex(4)
+_COUNTER = itertools.count(1)
 
 ASGIApp = Callable[..., Any]
 
@@ -47,7 +51,7 @@ class AccessLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_id(scope) or uuid.uuid4().hex[:16]
+        request_id = _incoming_id(scope) or f"{_PREFIX}-{next(_COUNTER):x}"
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         seen = {"status": 500, "bytes": 0, "started": False}

@@ -123,6 +123,34 @@ def _install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
+def _openapi(app: FastAPI) -> None:
+    """The OpenAPI document, with the bearer scheme on every /v1 operation (declared here,
+    not as a FastAPI dependency: the gate checks credentials before FastAPI runs)."""
+    from fastapi.openapi.utils import get_openapi
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            doc.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API key (phg_…) from `phiguard api-key add`, or an "
+                    "OIDC token.",
+                }
+            }
+            for path, operations in doc["paths"].items():
+                if path.startswith("/v1/"):
+                    for operation in operations.values():
+                        operation["security"] = [{"bearer": []}]
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = build  # type: ignore[method-assign]
+
+
 def create_app(settings: ServeSettings) -> Any:
     """The whole server for `settings`, as an ASGI callable."""
     engine = Engine(settings.config, timeout=settings.timeout)
@@ -140,6 +168,7 @@ def create_app(settings: ServeSettings) -> Any:
     app.include_router(probes)
     app.include_router(page)
     _install_handlers(app)
+    _openapi(app)
     paths = {r.path for router in (api, probes, page) for r in router.routes if hasattr(r, "path")}
     paths |= {"/openapi.json", "/docs", "/docs/oauth2-redirect"}
     gate = Gate(

@@ -12,9 +12,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Query, Request, Security
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPBearer
 
 from phiguard.errors import Failure
 from phiguard.resolve import merge
@@ -39,8 +38,7 @@ from phiguard.transform import mask
 SCOPES: dict[tuple[str, str], str | None] = {}
 READY_WAIT_S = 5.0
 
-bearer = HTTPBearer(auto_error=False, description="An API key (phg_…) or an OIDC token.")
-api = APIRouter(prefix="/v1", dependencies=[Security(bearer)])
+api = APIRouter(prefix="/v1")  # credentials are checked by the gate, before FastAPI
 probes = APIRouter()
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
