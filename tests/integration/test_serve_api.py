@@ -357,6 +357,8 @@ def test_body_limit_413_before_the_body_is_read(api: Api) -> None:
 
 def test_probes_metrics_and_docs(api: Api) -> None:
     srv = api.srv
+    assert srv.post("/v1/mask", api.keys["mask"], {"text": NOTES[0]}).status_code == 200
+    assert srv.post("/v1/mask", None, {"text": NOTES[0]}).status_code == 401
     assert srv.get("/healthz").json() == {"status": "ok"}
     ready = srv.get("/readyz")
     assert ready.status_code == 200 and ready.json() == {
@@ -381,6 +383,10 @@ def test_probes_metrics_and_docs(api: Api) -> None:
     assert "/openapi.json" in srv.get("/docs").text
     r = srv.post("/v1/mask", api.keys["mask"], {"text": NOTES[0]})
     assert r.headers["cache-control"] == "no-store" and r.headers["x-request-id"]
+    mine = srv.post("/v1/mask", None, {}, headers={"x-request-id": "job-42.7"})
+    assert mine.headers["x-request-id"] == "job-42.7" == mine.json()["error"]["request_id"]
+    phi_id = srv.post("/v1/mask", None, {}, headers={"x-request-id": "Carlos Salazar"})
+    assert "Carlos" not in phi_id.headers["x-request-id"]
     assert "server" not in r.headers
 
 
@@ -439,7 +445,12 @@ def test_revoking_a_key_takes_effect_on_the_running_server(api: Api) -> None:
 
 
 def test_logs_hold_no_phi(api: Api) -> None:
-    """Runs last in this module: every request above went through this server, with --debug."""
+    """Last in this module: every request above went through this server, run with --debug."""
+    key = api.keys["all"]
+    for note in NOTES:
+        api.srv.post("/v1/mask", key, {"text": note})
+        api.srv.post("/v1/mask", key, {"text": note, "bogus": note})
+        api.srv.post(f"/v1/{note[:12]}?q={note}", key, {"text": note})
     log = api.srv.log()
     assert "POST /v1/mask 200" in log and "actor=api-key:everything" in log, log[-2000:]
     _no_phi(log)
