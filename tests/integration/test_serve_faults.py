@@ -70,12 +70,12 @@ def home(tmp_path: Path) -> Path:
 def test_timeout_and_failed_auth_limit(home: Path) -> None:
     key = add_key(home, "etl", "deid,mask")
     with ServeProcess(
-        home, "--timeout", "0.3", "--auth-failures", "3", "--auth-window", "3"
+        home, "--timeout", "0.5", "--auth-failures", "3", "--auth-window", "3"
     ) as srv:
         db = home / "vault.db"
         assert srv.post("/v1/deidentify", key, {"text": NOTE}).status_code == 200
         before = _messages(db)
-        slow = {"records": [{"id": i, "text": NOTE * 20} for i in range(60)]}
+        slow = {"records": [{"id": i, "text": NOTE * 20} for i in range(100)]}
         r = srv.post("/v1/deidentify", key, slow)
         assert r.status_code == 503, r.text[:300]
         assert r.json()["error"]["code"] == "timeout" and r.headers["retry-after"]
@@ -253,17 +253,26 @@ def test_tls_and_sigterm_finishes_in_flight_requests(home: Path, tmp_path: Path)
             httpx.get(f"http://127.0.0.1:{srv.port}/healthz", timeout=5)
         answer: dict[str, Any] = {}
 
+        records = [{"id": i, "text": NOTE * 5} for i in range(300)]
+
         def slow() -> None:
-            answer["r"] = srv.post("/v1/deidentify", key, {"records": _notes(150)})
+            answer["r"] = srv.post("/v1/deidentify", key, {"records": records})
+
+        def in_flight() -> float:
+            metrics = srv.get("/metrics").text.splitlines()
+            line = next(m for m in metrics if m.startswith("phiguard_http_requests_in_flight "))
+            return float(line.split()[1])
 
         t = threading.Thread(target=slow)
         t.start()
-        time.sleep(0.8)  # the batch is being processed
+        while in_flight() < 2 and t.is_alive():  # this probe is one; the batch the other
+            time.sleep(0.02)
+        assert t.is_alive(), "the batch finished before SIGTERM: make it longer"
         code = srv.stop()
         t.join(timeout=60)
         assert code == 0, srv.log()[-2000:]
         r = answer["r"]
-        assert r.status_code == 200 and len(r.json()["records"]) == 150
+        assert r.status_code == 200 and len(r.json()["records"]) == 300
         with pytest.raises(httpx.TransportError):
             srv.client.get("/healthz", timeout=5)
         assert "stopped by SIGTERM" in srv.log()
