@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from phiguard import __version__
 from phiguard.errors import PhiguardError
 from phiguard.logs import configure_logging
 from phiguard.serve import metrics
@@ -151,12 +151,19 @@ def _openapi(app: FastAPI) -> None:
     app.openapi = build  # type: ignore[method-assign]
 
 
+def _version() -> str:
+    try:
+        return version("phiguard")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0"
+
+
 def create_app(settings: ServeSettings) -> Any:
     """The whole server for `settings`, as an ASGI callable."""
     engine = Engine(settings.config, timeout=settings.timeout)
     app = FastAPI(
         title="phiguard",
-        version=__version__,
+        version=_version(),
         description=DESCRIPTION,
         docs_url="/docs",
         redoc_url=None,
