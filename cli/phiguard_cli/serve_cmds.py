@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,7 @@ def serve_command(**opts: Any) -> None:
         auth_failures=opts["auth_failures"],
         auth_window=opts["auth_window"],
         access_log=not opts["no_access_log"],
+        debug=logging.getLogger("phiguard").isEnabledFor(logging.DEBUG),  # phiguard --debug
     )
     listen = Listen(
         host=opts["host"],

@@ -124,6 +124,31 @@ def test_per_request_options(api: Api) -> None:
     assert "text" not in api.srv.post("/v1/detect", key, {"text": note}).json()["spans"][0]
 
 
+def test_concurrent_requests_each_get_their_own_answer(api: Api) -> None:
+    """Requests waiting together share one detection pass: each must get its own records,
+    in its order, with its own options."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    key = api.keys["all"]
+    bodies: list[tuple[str, dict[str, object]]] = []
+    for i in range(24):
+        note = f"{NOTES[i % 3]} Visit {i}."
+        if i % 4 == 0:
+            recs = [{"id": f"{i}-{j}", "text": f"{NOTES[j]} Bed {i}{j}."} for j in range(3)]
+            bodies.append(("/v1/mask", {"records": recs, "style": "label"}))
+        elif i % 4 == 1:
+            bodies.append(("/v1/detect", {"text": note, "include_text": True}))
+        elif i % 4 == 2:
+            bodies.append(("/v1/mask", {"text": note, "entities": ["DATE"]}))
+        else:
+            bodies.append(("/v1/mask", {"text": note}))
+    expected = [api.srv.post(path, key, body).json() for path, body in bodies]
+    with ThreadPoolExecutor(12) as pool:
+        got = list(pool.map(lambda pb: api.srv.post(pb[0], key, pb[1]).json(), bodies))
+    assert got == expected
+    assert "one mask pass for" in api.srv.log(), "no two requests shared a pass"
+
+
 def test_mask_exactly_the_given_spans(api: Api) -> None:
     key = api.keys["mask"]
     note = "😀 Ann Lee, Bob"

@@ -19,9 +19,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from phiguard.audit import Auditor, AuditRecord
@@ -40,6 +41,18 @@ WARM_UP = "Warm-up: Jane Roe was seen at Springfield Clinic on 03/04/2011, phone
 PROBE_HASH = "0" * 64  # no message hashes to this: reading it only proves the vault answers
 GRACE_S = 1.0  # how long past its deadline the loop waits for an answer already on its way
 RETRY_OPEN_S = 1.0  # a vault that would not open is retried at most this often
+MAX_SHARED = 64  # requests one detection pass may serve (bounds the latency of a pass)
+
+
+@dataclass(slots=True)
+class _Job:
+    """A detect or mask request waiting for the pipeline thread (see `Engine.shared`)."""
+
+    op: Callable[..., list[Result[Any]]]
+    args: tuple[Any, ...]
+    items: list[tuple[Any, str]]
+    deadline: float
+    future: Future[list[Result[Any]]]
 
 
 class Expired(Exception):
@@ -57,6 +70,7 @@ class Engine:
         self.timeout = timeout
         self.model_ready = False
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="phiguard-pipeline")
+        self._waiting: deque[_Job] = deque()  # shared jobs; append/popleft are thread-safe
         self._detecting: Deidentifier | None = None
         self._writer: Deidentifier | None = None
         self._reader: Deidentifier | None = None
@@ -92,7 +106,18 @@ class Engine:
 
     async def call(self, op: Callable[..., T], *args: Any) -> T:
         deadline = time.monotonic() + self.timeout
-        fut = self._pool.submit(self._guarded, deadline, op, *args)
+        return await self._answer(self._pool.submit(self._guarded, deadline, op, *args))
+
+    async def shared(self, op: Callable[..., list[Result[Any]]], items: Items, *args: Any) -> Any:
+        """Like `call`, for detect and mask (no vault, nothing committed): requests that are
+        waiting together with the same options share one detection pass, so concurrent
+        one-note requests get the batched speed of `detect_many` and one thread hop."""
+        job = _Job(op, args, items, time.monotonic() + self.timeout, Future())
+        self._waiting.append(job)
+        self._pool.submit(self._drain)
+        return await self._answer(job.future)
+
+    async def _answer(self, fut: Future[T]) -> T:
         try:
             return await asyncio.wait_for(asyncio.wrap_future(fut), self.timeout + GRACE_S)
         except (TimeoutError, Expired):
@@ -111,17 +136,56 @@ class Engine:
         _check(deadline)
         return op(deadline, *args)
 
+    def _drain(self) -> None:
+        """Run every waiting shared job, grouped by operation and options (pipeline thread).
+        A group's records go through one call; each job then gets its own records back, and
+        fails alone if one of them met a service failure."""
+        groups: dict[tuple[Any, ...], list[_Job]] = {}
+        while self._waiting and sum(len(g) for g in groups.values()) < MAX_SHARED:
+            job = self._waiting.popleft()
+            if not job.future.set_running_or_notify_cancel():
+                continue  # its caller gave up
+            if time.monotonic() > job.deadline:
+                job.future.set_exception(Expired())
+                continue
+            groups.setdefault((job.op, *job.args), []).append(job)
+        for (op, *args), jobs in groups.items():
+            items = [item for job in jobs for item in job.items]
+            if len(jobs) > 1:
+                log.debug(
+                    "one %s pass for %d requests (%d notes)", op.__name__, len(jobs), len(items)
+                )
+            try:
+                results = op(max(j.deadline for j in jobs), items, *args)
+            except BaseException as exc:
+                for job in jobs:
+                    job.future.set_exception(exc)
+                continue
+            start = 0
+            for job in jobs:
+                mine = [
+                    replace(r, index=r.index - start)
+                    for r in results[start : start + len(job.items)]
+                ]
+                start += len(job.items)
+                failed = _service_failure(mine)
+                if failed is None:
+                    job.future.set_result(mine)
+                else:
+                    job.future.set_exception(failed)
+
     # -- operations (on the pipeline thread; each takes the deadline first) ------------------
 
+    # detect and mask run through `shared`: their service failures are checked per request
     def detect(self, deadline: float, items: Items, resolver: Resolver) -> list[Result[Any]]:
         d = self._derive(self._detector(), resolver)
-        return _collect(d.detect_many(items), deadline)
+        return _collect(d.detect_many(items), deadline, check=False)
 
     def mask(
         self, deadline: float, items: Items, resolver: Resolver, style: str
     ) -> list[Result[Any]]:
         d = self._derive(self._detector(), resolver)
-        return _collect(d.mask_many(items, style=style), deadline)
+        return _collect(d.mask_many(items, style=style), deadline, check=False)
 
     def deidentify(self, deadline: float, items: Items, resolver: Resolver) -> list[Result[Any]]:
         d = self._derive(self._vaults()[0], resolver)
@@ -239,14 +303,25 @@ def _check(deadline: float) -> None:
         raise Expired
 
 
-def _collect(results: Iterator[Result[Any]], deadline: float) -> list[Result[Any]]:
-    """Every result, or the first service failure (nothing of the request is released)."""
+def _service_failure(results: list[Result[Any]]) -> ApiError | None:
+    """The first failure that is not a record's own (it fails the whole request)."""
+    for r in results:
+        if r.error is not None and r.error.kind not in RECORD_KINDS:
+            return ApiError.of_failure(r.error)
+    return None
+
+
+def _collect(
+    results: Iterator[Result[Any]], deadline: float, *, check: bool = True
+) -> list[Result[Any]]:
+    """Every result, stopping at the deadline; with `check`, at the first service failure
+    (nothing of the request is released)."""
     out: list[Result[Any]] = []
     try:
         for r in results:
-            if r.error is not None and r.error.kind not in RECORD_KINDS:
-                raise ApiError.of_failure(r.error)
             out.append(r)
+            if check and (failed := _service_failure([r])) is not None:
+                raise failed
             _check(deadline)
     finally:
         close = getattr(results, "close", None)

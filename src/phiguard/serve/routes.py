@@ -136,7 +136,7 @@ async def detect(request: Request, body: DetectRequest) -> JSONResponse:
         raise ApiError(403, "forbidden", "include_text needs the 'reid' scope")
     engine = _engine(request)
     items = body.items()
-    results = await engine.call(engine.detect, items, resolver_for(engine.config.resolver, body))
+    results = await engine.shared(engine.detect, items, resolver_for(engine.config.resolver, body))
 
     def render(r: Result[Any]) -> dict[str, Any]:
         return {"spans": _spans(r.spans, items[r.index][1] if body.include_text else None)}
@@ -153,7 +153,7 @@ async def mask_notes(request: Request, body: MaskRequest) -> JSONResponse:
     if body.spans is not None:
         return _mask_given(body)
     engine = _engine(request)
-    results = await engine.call(
+    results = await engine.shared(
         engine.mask, body.items(), resolver_for(engine.config.resolver, body), body.style
     )
     return _answer(
