@@ -246,7 +246,7 @@ def test_tls_and_sigterm_finishes_in_flight_requests(home: Path, tmp_path: Path)
     cert, keyfile = _tls_files(tmp_path)
     ctx = ssl.create_default_context(cafile=str(cert))
     args = ("--certfile", str(cert), "--keyfile", str(keyfile))
-    srv = ServeProcess(home, *args, scheme="https", verify=ctx)
+    srv = ServeProcess(home, *args, scheme="https", verify=ctx, workers=2)
     with srv:
         assert srv.post("/v1/deidentify", key, {"text": NOTE}).status_code == 200
         with pytest.raises(httpx.TransportError):

@@ -17,6 +17,7 @@ import signal
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from phiguard.errors import ConfigError
 from phiguard.run.deidentifier import Deidentifier
@@ -64,8 +65,8 @@ def preflight(settings: ServeSettings) -> int:
 
 
 def run(settings: ServeSettings, listen: Listen) -> None:
-    """Serve until SIGTERM/SIGINT. Several workers share the port (uvicorn's supervisor)
-    and one metrics directory, removed at exit."""
+    """Serve until SIGTERM/SIGINT: one uvicorn server in this process, or several worker
+    processes (workers.py) sharing one metrics directory, removed at exit."""
     import uvicorn
 
     os.environ[ENV] = settings.to_env()
@@ -74,26 +75,33 @@ def run(settings: ServeSettings, listen: Listen) -> None:
         metrics_dir = tempfile.mkdtemp(prefix="phiguard-metrics-")
         os.environ[MULTIPROC_ENV] = metrics_dir
     logging.getLogger("uvicorn.error").setLevel(logging.INFO)
+    if not log.isEnabledFor(logging.INFO):  # start, stop and worker lines, as in the workers
+        log.setLevel(logging.INFO)
+    options: dict[str, Any] = {
+        "app": "phiguard.serve.app:app_from_env",
+        "factory": True,
+        "host": listen.host,
+        "port": listen.port,
+        "ssl_certfile": listen.certfile,
+        "ssl_keyfile": listen.keyfile,
+        "timeout_graceful_shutdown": int(listen.graceful_timeout),
+        "forwarded_allow_ips": listen.forwarded_allow_ips,
+        "proxy_headers": listen.forwarded_allow_ips is not None,
+        "log_config": None,
+        "access_log": False,  # ours (accesslog.py) never logs query strings or stray paths
+        "server_header": False,
+        "lifespan": "on",
+    }
     # uvicorn drains in-flight requests on SIGTERM/SIGINT, then raises the signal again with the
     # previous handler in place: this one makes that a clean exit (0) instead of a kill.
     previous = {s: signal.signal(s, _stopped) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        uvicorn.run(
-            "phiguard.serve.app:app_from_env",
-            factory=True,
-            host=listen.host,
-            port=listen.port,
-            workers=listen.workers,
-            ssl_certfile=listen.certfile,
-            ssl_keyfile=listen.keyfile,
-            timeout_graceful_shutdown=int(listen.graceful_timeout),
-            forwarded_allow_ips=listen.forwarded_allow_ips,
-            proxy_headers=listen.forwarded_allow_ips is not None,
-            log_config=None,
-            access_log=False,  # ours (accesslog.py) never logs query strings or stray paths
-            server_header=False,
-            lifespan="on",
-        )
+        if listen.workers > 1:
+            from phiguard.serve.workers import supervise
+
+            supervise(listen.host, listen.port, listen.workers, options)
+        else:
+            uvicorn.run(**options)
     except SystemExit as exc:  # uvicorn's way of saying it could not start (port in use...)
         if exc.code not in (0, None):
             raise ConfigError("the server did not start (the reason is logged above)") from None
