@@ -10,7 +10,7 @@ LINTED := src cli tests tools benchmarks
 TESTS  := tests/unit tests/integration tests/accuracy
 DEMO   := demo-out
 
-.PHONY: install demo test test-spark lint typecheck eval bench bench-detect bench-pipeline bench-surrogate train cv cv-quick proxies clean
+.PHONY: install browser demo test test-spark lint typecheck eval bench bench-detect bench-pipeline bench-surrogate bench-serve train cv cv-quick proxies clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,22 @@ node_modules/.bin/dynalite: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(STAMP) node_modules/.bin/dynalite
+install: $(STAMP) node_modules/.bin/dynalite browser
+
+# The review page (phiguard serve) is tested in a real headless browser: Debian's chromium and
+# its driver, installed here when missing (CI runs as root on a fresh machine). Outside CI a
+# machine that cannot install them only warns, and the browser tests skip with the reason.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium and chromium-driver (apt-get)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium chromium-driver >/dev/null) \
+	  || { echo "apt-get could not install chromium"; [ -z "$$CI" ] || exit 1; }; \
+	else \
+	  echo "chromium is missing and cannot be installed here (not root): browser tests skip"; \
+	  [ -z "$$CI" ] || exit 1; \
+	fi
 
 # The main job on the embedded default: mask, then de-identify into a SQLite vault, then
 # re-identify and check the bytes are identical.
@@ -95,6 +110,10 @@ bench-pipeline: install
 bench-surrogate: $(STAMP)
 	$(PY) benchmarks/bench_surrogates.py --values 2000 --repeat 5
 	$(PY) benchmarks/bench_surrogate_pipeline.py --gold $(SHARED)/eval/physionet-dev.jsonl --rounds 3
+
+# phiguard serve vs phiguard mask --jsonl --workers 2 on the same notes (a few minutes).
+bench-serve: install
+	$(PY) benchmarks/bench_serve.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(DEMO) .pytest_cache .mypy_cache .ruff_cache

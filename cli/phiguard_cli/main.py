@@ -29,7 +29,7 @@ from phiguard import (
 from phiguard.logs import configure_logging
 from phiguard.run.job import estimate_cost
 from phiguard.run.limits import Quota
-from phiguard_cli import options
+from phiguard_cli import options, serve_cmds
 from phiguard_cli.hints import error_line
 from phiguard_cli.options import (
     consistent_option,
@@ -299,6 +299,7 @@ def _register_optional() -> None:
 
 
 _register_optional()
+serve_cmds.register(cli)
 
 
 class Terminated(BaseException):

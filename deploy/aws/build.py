@@ -31,7 +31,26 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 TARGET = HERE / ".build" / "comprehend"
 #: What the zip adds to the runtime (each with --no-deps: boto3/botocore come with Lambda).
-ZIP_DEPENDENCIES = ("cryptography", "cffi", "pycparser", "pynamodb", "mangum", "typing_extensions")
+ZIP_DEPENDENCIES = (
+    "cryptography",
+    "cffi",
+    "pycparser",
+    "pynamodb",
+    "mangum",
+    "typing_extensions",
+    # the HTTP function: the phiguard serve app (FastAPI) behind Mangum
+    "fastapi",
+    "starlette",
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "typing_inspection",
+    "anyio",
+    "sniffio",
+    "idna",
+    "prometheus_client",
+    "pyjwt",
+)
 RUNTIME_PROVIDED = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six")
 HANDLERS = (
     "identify_phi",

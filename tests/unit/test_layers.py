@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("audit", ("audit",)),
     ("reid", ("reid",)),
     ("run", ("run", "evaluation")),
+    ("server", ("serve",)),  # the HTTP API: a client of the library
     ("clients", ("aws_lambda",)),  # the Lambda handlers: a client of the library, like the CLI
 ]
 FACADE = PACKAGE  # phiguard/__init__.py re-exports the public names: above every layer

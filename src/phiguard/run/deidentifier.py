@@ -6,6 +6,7 @@ the vault write fails, the caller gets an exception and no text.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -126,6 +127,14 @@ class Deidentifier:
             raise
         d.vault = d._owned = opened
         return d
+
+    def with_resolver(self, resolver: Resolver) -> Deidentifier:
+        """This pipeline with another resolver (a request's own threshold or lists), sharing
+        its loaded detector, vault, keys and surrogate settings; closing it closes nothing."""
+        clone = copy.copy(self)
+        clone.resolver = resolver
+        clone._owned = None
+        return clone
 
     def close(self) -> None:
         """Close the vault `open` opened (a vault passed in is the caller's to close)."""
