@@ -95,9 +95,9 @@ cv-quick: $(TRAIN_STAMP)
 proxies: $(TRAIN_STAMP)
 	$(PY) tools/make_proxies.py
 
-# The benchmarks (about 40 min): detector speed and accuracy vs Presidio, the pipeline, and
-# surrogate vs mask on the dev notes.
-bench: bench-detect bench-pipeline bench-surrogate
+# The benchmarks (about 45 min): detector speed and accuracy vs Presidio, the pipeline,
+# surrogate vs mask on the dev notes, and phiguard serve vs the CLI.
+bench: bench-detect bench-pipeline bench-surrogate bench-serve
 
 bench-detect: $(STAMP)
 	$(PY) benchmarks/bench_detect.py --gold $(SHARED)/eval/physionet-dev.jsonl

@@ -67,6 +67,7 @@ _HEADING_AFTER = re.compile(r"[ \t]*[:~=]|[ \t]+-[ \t]")
 # limit is 1,000,000 characters per call and its memory grows with the text).
 WINDOW = 100_000
 _OVERLAP = 2_000
+_WINDOWS_AT_ONCE = 2  # windows detected together: memory stays that of ~200k characters
 _NOT_NAME_WORDS = words("dr drs mr mrs ms miss doctor daughter son wife husband")
 _PATTERN_CUE = re.compile(
     r"@|www\.|https?:|\.(?:com|org|net|edu|gov)\b|\d{3}-?\d{2}-?\d{4}|\d\.\d+\.\d+\.\d"
@@ -209,10 +210,12 @@ class LocalDetector:
             for a, b in cores
         ]
         out: list[Span] = []
-        for k in range(0, len(cores), _BATCH):
-            batch = views[k : k + _BATCH]
+        for k in range(0, len(cores), _WINDOWS_AT_ONCE):
+            batch = views[k : k + _WINDOWS_AT_ONCE]
             found = self._detect([text[a:b] for a, b in batch])
-            for (a, b), (va, _), spans in zip(cores[k : k + _BATCH], batch, found, strict=True):
+            for (a, b), (va, _), spans in zip(
+                cores[k : k + _WINDOWS_AT_ONCE], batch, found, strict=True
+            ):
                 out += [s.shifted(va) for s in spans if a <= s.start + va < b]
         if self.selection.any_in("consistency"):
             words = words_to_propagate(text, out, self._lex)
