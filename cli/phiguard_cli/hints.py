@@ -18,6 +18,7 @@ FLAGS: dict[Hint, str] = {
     Hint.KMS_KEY: "pass --kms-key-id",
     Hint.KEY_FILE: "pass --key-file or set PHIGUARD_KEY",
     Hint.VAULT_PATH: "pass --vault PATH",
+    Hint.STORE: "pass --store sqlite or --store dynamodb",
     Hint.PARTIAL: "`phiguard reid --partial` restores the tokens still in it (give the hash "
     "that `deid --format json` printed with --message-hash if only the text was kept)",
 }

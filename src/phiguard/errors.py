@@ -24,6 +24,7 @@ class Hint(Enum):
     KEY_FILE = "key_file"  # the local key file
     VAULT_PATH = "path"  # the SQLite vault file
     PARTIAL = "partial"  # partial re-identification of an edited text
+    STORE = "store"  # a vault store that outlives the process (sqlite, dynamodb)
 
 
 class PhiguardError(Exception):

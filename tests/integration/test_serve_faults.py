@@ -120,8 +120,7 @@ def test_detector_down_is_503_and_nothing_is_released(home: Path) -> None:
 def test_vault_down_is_503_and_nothing_is_released(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from phiguard.audit import create_companion_tables
-    from phiguard.vaults.dynamodb.vault import create_table
+    from phiguard.vaults.dynamodb.tables import create_companion_tables, create_table
 
     key = add_key(home, "etl", "mask,deid,reid")
     for name, value in FAKE_AWS.items():
@@ -298,7 +297,7 @@ def test_startup_errors(home: Path, tmp_path: Path) -> None:
     add_key(home, "etl", "mask")
     cases = [
         (("--model", "no_such_model_xyz"), 4, "spaCy model 'no_such_model_xyz' is not installed"),
-        (("--store", "memory"), 2, "use --store sqlite or dynamodb"),
+        (("--store", "memory"), 2, "pass --store sqlite or --store dynamodb"),
         (("--certfile", str(tmp_path / "c.pem")), 2, "TLS needs both"),
         (("--api-keys", str(tmp_path / "nope.json")), 3, "not found"),
     ]

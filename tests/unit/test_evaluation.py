@@ -463,7 +463,7 @@ intervals = st.lists(
 def test_any_overlap_matches_brute_force(
     items: list[tuple[int, int]], others: list[tuple[int, int]]
 ) -> None:
-    from phiguard.evaluation import _any_overlap
+    from phiguard.evaluation.scoring import _any_overlap
 
     expected = [any(s < oe and os < e for os, oe in others) for s, e in items]
     assert _any_overlap(items, others) == expected

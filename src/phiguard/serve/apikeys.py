@@ -75,8 +75,7 @@ def load(path: Path) -> list[ApiKey]:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError(
-            f"API key file {path} not found: create one with `phiguard api-key add NAME "
-            "--scopes ...`"
+            f"API key file {path} not found: create one with `phiguard api-key add`"
         ) from None
     except OSError as exc:
         raise InputError(f"API key file {path}: cannot read ({exc.strerror})") from None

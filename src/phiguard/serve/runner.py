@@ -43,9 +43,9 @@ class Listen:
 
     def __post_init__(self) -> None:
         if self.workers < 1:
-            raise ConfigError("--workers must be at least 1")
+            raise ConfigError("the server needs at least 1 worker process")
         if (self.certfile is None) != (self.keyfile is None):
-            raise ConfigError("TLS needs both --certfile and --keyfile")
+            raise ConfigError("TLS needs both a certificate file and its private key file")
         for f in (self.certfile, self.keyfile):
             if f is not None and not Path(f).is_file():
                 raise ConfigError(f"TLS file {f} not found")

@@ -14,7 +14,7 @@ import pickle
 from dataclasses import dataclass, field
 
 from phiguard.config import Config
-from phiguard.errors import ConfigError
+from phiguard.errors import ConfigError, Hint
 
 ENV = "PHIGUARD_SERVE_SETTINGS"
 MB = 1024 * 1024
@@ -65,10 +65,11 @@ class ServeSettings:
         if self.config.store.store == "memory":
             raise ConfigError(
                 "phiguard serve needs a vault that outlives a request and is shared by the "
-                "worker processes: use --store sqlite or dynamodb"
+                "worker processes",
+                hint=Hint.STORE,
             )
         if self.config.run.workers != 1:
-            raise ConfigError("server workers are processes (--workers); detection runs inline")
+            raise ConfigError("server workers are processes; detection runs inline in each (run workers must be 1)")
 
     def to_env(self) -> str:
         return base64.b64encode(pickle.dumps(self)).decode("ascii")

@@ -55,7 +55,7 @@ def _worker(host: str, port: int, options: dict[str, Any]) -> None:
 def supervise(host: str, port: int, workers: int, options: dict[str, Any]) -> None:
     """Run `workers` processes serving uvicorn `options` on host:port until a signal."""
     if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover - not on Linux/macOS
-        raise ConfigError("--workers > 1 needs SO_REUSEPORT (Linux, macOS)")
+        raise ConfigError("several server workers need SO_REUSEPORT (Linux, macOS)")
     try:
         _socket(host, port).close()  # the port is free (or shared with reuse-port sockets)
     except OSError as exc:
