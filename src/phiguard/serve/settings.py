@@ -69,7 +69,9 @@ class ServeSettings:
                 hint=Hint.STORE,
             )
         if self.config.run.workers != 1:
-            raise ConfigError("server workers are processes; detection runs inline in each (run workers must be 1)")
+            raise ConfigError(
+                "server workers are processes; detection runs inline in each (run workers: 1)"
+            )
 
     def to_env(self) -> str:
         return base64.b64encode(pickle.dumps(self)).decode("ascii")
