@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO / "src"))
 from phiguard.detectors.local import model as crf  # noqa: E402
 from synth import pools as pools_mod  # noqa: E402
 from synth import resurrogate, styles  # noqa: E402
-from synth.fill import VOCAB  # noqa: E402
+from synth.cast import VOCAB  # noqa: E402
 
 DEFAULT_DEV = REPO.parent / "shared" / "eval" / "physionet-dev.jsonl"
 DEFAULT_OUT = REPO / "src" / "phiguard" / "data" / "model"
@@ -138,7 +138,7 @@ def build_lexicon(pools: pools_mod.Pools) -> dict[str, tuple[str, ...]]:
 
 
 def crf_months() -> list[str]:
-    from synth.fill import MONTHS
+    from synth.cast import MONTHS
 
     return MONTHS + [m[:3] for m in MONTHS] + ["sept"]
 

@@ -119,7 +119,7 @@ def _geonames_entries() -> dict[str, set[str]]:
 
 
 def _word_names() -> dict[str, set[str]]:
-    from .fill import read_sections
+    from .cast import read_sections
 
     words = set(read_sections(Path(__file__).with_name("data") / "vocab.txt")["wordname"])
     return {"common_last": words, "common_first": words}

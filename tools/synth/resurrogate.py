@@ -14,7 +14,7 @@ import re
 import string
 from collections.abc import Iterable, Iterator
 
-from .fill import MONTHS, Names
+from .cast import MONTHS, Names
 from .pools import Pools
 
 _FAC_NOUN = re.compile(

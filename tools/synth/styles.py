@@ -12,7 +12,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .fill import DATA, Filler, Piece
+from .cast import DATA, Piece
+from .fill import Filler
 from .pools import Pools
 
 
