@@ -3,8 +3,10 @@ local detector uses it (or not) as asked. Snippets are invented for these tests.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from phiguard.detectors.local import model as crf
@@ -82,3 +84,34 @@ def test_local_detector_adds_model_spans_and_can_turn_them_off() -> None:
     assert any("local:model" in s.source for s in on)
     assert not any("local:model" in s.source for s in off)
     assert covered(text, on, "Wroblewski")
+
+
+def _brute_force_marginals(model: crf.Model, e: np.ndarray) -> np.ndarray:
+    """P(label at t) by enumerating every label sequence: the definition forward-backward
+    computes."""
+    n_labels = e.shape[1]
+    log_trans = np.log(model._exp_trans)
+    seqs = np.array(list(itertools.product(range(n_labels), repeat=len(e))))
+    score = e[np.arange(len(e)), seqs].sum(axis=1)
+    score += log_trans[seqs[:, :-1], seqs[:, 1:]].sum(axis=1)
+    prob = np.exp(score - score.max())
+    prob /= prob.sum()
+    out = np.zeros_like(e)
+    for t in range(len(e)):
+        np.add.at(out[t], seqs[:, t], prob)
+    return out
+
+
+@pytest.mark.parametrize("length", [1, 2, 4])
+def test_marginals_match_enumeration_for_one_document_and_a_batch(
+    model: crf.Model, length: int
+) -> None:
+    rng = np.random.default_rng(length)
+    n_labels = len(model.labels)
+    e = rng.normal(0, 3, (length, n_labels))
+    other = rng.normal(0, 3, (3, n_labels))
+    expected = _brute_force_marginals(model, e)
+    (alone,) = model.marginals([e])  # the one-document path a single request takes
+    batched = model.marginals([e, other])[0]
+    assert np.allclose(alone, expected, atol=1e-9)
+    assert np.allclose(batched, expected, atol=1e-9)

@@ -319,6 +319,8 @@ class Model:
     def marginals(self, emissions: Sequence[Any]) -> list[Any]:
         """Per-token label marginals (forward-backward, scaled) for a batch of documents."""
         np = self._np
+        if len(emissions) == 1:
+            return [self._marginals_one(emissions[0])]
         n_docs, n_labels = len(emissions), len(self.labels)
         lengths = np.array([len(e) for e in emissions])
         t_max = int(lengths.max())
@@ -340,6 +342,30 @@ class Model:
         m = alpha * beta
         m /= m.sum(axis=2, keepdims=True)
         return [m[d, : lengths[d]] for d in range(n_docs)]
+
+    def _marginals_one(self, e: Any) -> Any:
+        """`marginals` for one document (a request of one note): the same recursion on 1-D
+        rows, in place, which halves the per-token numpy calls that dominate short inputs."""
+        np = self._np
+        p = np.exp(e - e.max(axis=1, keepdims=True))
+        trans, trans_t = self._exp_trans, self._exp_trans.T
+        alpha = np.empty_like(p)
+        np.divide(p[0], p[0].sum(), out=alpha[0])
+        for t in range(1, len(p)):
+            a = alpha[t]
+            np.dot(alpha[t - 1], trans, out=a)
+            a *= p[t]
+            a /= a.sum()
+        beta = np.ones_like(p)
+        nxt = np.empty(p.shape[1])
+        for t in range(len(p) - 2, -1, -1):
+            b = beta[t]
+            np.multiply(p[t + 1], beta[t + 1], out=nxt)
+            np.dot(nxt, trans_t, out=b)
+            b /= b.sum()
+        m = alpha * beta
+        m /= m.sum(axis=1, keepdims=True)
+        return m
 
     def predict(self, texts: Sequence[str]) -> list[list[Span]]:
         """Spans per text. A token is PHI when the label marginals give it at least `min_mass`

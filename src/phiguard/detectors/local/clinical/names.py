@@ -76,7 +76,7 @@ class NameRules(ContextRules):
             if low in _IS_WAS:
                 self._age_line(note, i, mark)
 
-        # a signature at the very end: "... 1400U/HR. SUSAN", "Mary Rueping"
+        # a signature at the very end: "... 1400U/HR. SUSAN", "Ann Halvorsen"
         tail = [k for k in range(max(0, n - 3), n) if self._alpha(toks[k])]
         if tail and note.text[toks[tail[0]].start :].count("\n") <= 2:
             last = tail[-1]
