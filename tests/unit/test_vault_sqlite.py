@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,3 +43,34 @@ def test_directory_and_foreign_files_are_refused(tmp_path: Path) -> None:
     junk.write_bytes(b"this is not a database" * 100)
     with pytest.raises(VaultError, match="cannot open vault"):
         SQLiteVault(junk)
+
+
+def _open_and_write(path: Path, n: int, barrier: Any, errors: Any) -> None:
+    barrier.wait()  # every process opens the new vault at the same moment
+    try:
+        vault = SQLiteVault(path)
+        vault.put([fake_record(f"{n:064x}", n)])
+        vault.close()
+    except VaultError as exc:
+        errors.put(str(exc))
+
+
+def test_processes_opening_a_new_vault_at_once_all_succeed(tmp_path: Path) -> None:
+    """Spark executors and workers open the same new vault together: none may fail with
+    "database is locked" (the switch to WAL mode) or see a half-created vault as foreign."""
+    ctx = multiprocessing.get_context("fork")
+    for round_ in range(8):
+        path = tmp_path / f"v{round_}.db"
+        barrier, errors = ctx.Barrier(6), ctx.Queue()
+        procs = [
+            ctx.Process(target=_open_and_write, args=(path, n, barrier, errors)) for n in range(6)
+        ]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert errors.empty(), errors.get()
+        assert all(p.exitcode == 0 for p in procs)
+        vault = SQLiteVault(path, create=False)
+        assert all(len(vault.get(f"{n:064x}")) == 1 for n in range(6))
+        vault.close()

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -66,6 +67,21 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 
 COLUMNS = "message_hash, token, type, ciphertext, key_id, offset, created_at"
 _OWN_TABLES = frozenset({"vault", "keys", "audit", "sqlite_sequence"})
+_BUSY_S = 30.0  # how long an open or a write waits for another process holding the vault
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a schema script, for `execute` one by one inside a transaction
+    (`executescript` would commit it); a trigger's body keeps its inner semicolons."""
+    out: list[str] = []
+    pending = ""
+    for part in script.split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                out.append(pending.strip())
+            pending = ""
+    return out
 
 
 class SQLiteVault(BaseVault):
@@ -92,21 +108,48 @@ class SQLiteVault(BaseVault):
         try:
             old_umask = os.umask(0o077)  # vault, -wal and -shm files: owner only from birth
             try:
-                self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=_BUSY_S)
+                self._use_wal()
             finally:
                 os.umask(old_umask)
-            self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
-            if create:
-                self._conn.executescript(SCHEMA)
-            elif not self._has_table():
-                raise VaultError(f"{self.path} is not a phiguard vault")
-            self._conn.executescript(EXTRA_SCHEMA)
+            self._create_tables(create)
         except sqlite3.DatabaseError as exc:
             raise VaultError(f"cannot open vault {self.path}: {exc}") from None
         if create:
             self.path.chmod(0o600)
+
+    def _use_wal(self) -> None:
+        """WAL mode (readers never block the writer). Switching to it takes an exclusive lock
+        that SQLite does not wait for under the busy timeout, so processes opening a new vault
+        at once retry here; a vault already in WAL mode needs no switch."""
+        deadline = time.monotonic() + _BUSY_S
+        while True:
+            try:
+                mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    self._conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def _create_tables(self, create: bool) -> None:
+        """The tables, in one write transaction taken up front: processes opening a new vault
+        at once (Spark executors, workers) wait for each other on the busy timeout instead of
+        failing with "database is locked" when a read would have to upgrade to a write."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if not create and not self._has_table():
+                raise VaultError(f"{self.path} is not a phiguard vault")
+            for statement in _statements(SCHEMA if create else "") + _statements(EXTRA_SCHEMA):
+                conn.execute(statement)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def _refuse_foreign_file(self) -> None:
         """An existing non-empty file must be an SQLite file holding phiguard's tables only:
@@ -125,7 +168,7 @@ class SQLiteVault(BaseVault):
                 }
         except sqlite3.DatabaseError as exc:
             raise VaultError(f"cannot open vault {self.path}: {exc}") from None
-        if "vault" not in tables or tables - _OWN_TABLES:
+        if tables and ("vault" not in tables or tables - _OWN_TABLES):  # none: a vault being born
             raise VaultError(
                 f"{self.path} is not a phiguard vault (it holds other tables); not changing it",
                 hint=Hint.VAULT_PATH,
