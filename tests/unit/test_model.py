@@ -115,3 +115,15 @@ def test_marginals_match_enumeration_for_one_document_and_a_batch(
     batched = model.marginals([e, other])[0]
     assert np.allclose(alone, expected, atol=1e-9)
     assert np.allclose(batched, expected, atol=1e-9)
+
+
+def test_model_spans_leave_punctuation_at_their_ends_out() -> None:
+    """The tagger may label the ": " after "MRN" as part of the ID; the span must not cover it
+    (a masked note would lose its separator), and a span of punctuation alone is dropped."""
+    text = "MRN: RQ36114734 (seen) ;"
+    tokens = crf.tokenize(text)
+    words = [t.text for t in tokens]
+    labels = ["O"] + ["I-ID" if t.start < text.index(" (") else "O" for t in tokens[1:]]
+    labels[words.index(";")] = "I-NAME"
+    spans = crf.spans_from_labels(tokens, labels, [0.9] * len(tokens))
+    assert [(text[s.start : s.end], s.type) for s in spans] == [("RQ36114734", "ID")]

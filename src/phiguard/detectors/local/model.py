@@ -202,18 +202,28 @@ def write_lexicon(path: Path, lexicon: dict[str, tuple[str, ...]]) -> None:
         raw.write(data.encode("utf-8"))
 
 
+def _has_alnum(word: str) -> bool:
+    return any(c.isalnum() for c in word)
+
+
 def spans_from_labels(
     tokens: Sequence[Token], labels: Sequence[str], scores: Sequence[float]
 ) -> list[Span]:
-    """Contiguous B-/I- tokens of one type become one span; its score is the mean marginal."""
+    """Contiguous B-/I- tokens of one type become one span; its score is the mean marginal.
+    Punctuation at either end is left out: the ": " of "MRN: RQ36114734" is not the ID."""
     out: list[Span] = []
     cur: list[int] = []
     cur_type = ""
 
     def close() -> None:
-        if cur:
-            s = sum(scores[i] for i in cur) / len(cur)
-            out.append(Span(tokens[cur[0]].start, tokens[cur[-1]].end, cur_type, s, SOURCE))
+        kept = cur[:]
+        while kept and not _has_alnum(tokens[kept[0]].text):
+            kept.pop(0)
+        while kept and not _has_alnum(tokens[kept[-1]].text):
+            kept.pop()
+        if kept:
+            s = sum(scores[i] for i in kept) / len(kept)
+            out.append(Span(tokens[kept[0]].start, tokens[kept[-1]].end, cur_type, s, SOURCE))
 
     for i, label in enumerate(labels):
         if label == "O":
