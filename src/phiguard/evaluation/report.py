@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from phiguard.evaluation.scoring import LEVELS, EvalReport, Scores
@@ -25,6 +25,32 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
         ]
         lines.append("  ".join(cells).rstrip())
     return lines
+
+
+def _breakdown(
+    report: EvalReport,
+    by: str,
+    title: str,
+    header: Sequence[str],
+    cells: Callable[[Scores], list[str]],
+) -> list[str]:
+    """One row per label (`by="by_label"`) or predicted type (`"by_type"`), one pair of
+    cells per scoring level; nothing when the report has none."""
+    keys = sorted({k for ls in report.levels.values() for k in getattr(ls, by)})
+    if not keys:
+        return []
+    rows = [
+        [
+            key,
+            *(
+                c
+                for level in LEVELS
+                for c in cells(getattr(report.levels[level], by).get(key, Scores()))
+            ),
+        ]
+        for key in keys
+    ]
+    return ["", title, *_table(header, rows)]
 
 
 def format_text(report: EvalReport) -> str:
@@ -57,34 +83,20 @@ def format_text(report: EvalReport) -> str:
         ["level", "gold", "found", "pred", "correct", "precision", "recall", "F1", "F2"], rows
     )
 
-    labels = sorted({k for ls in report.levels.values() for k in ls.by_label})
-    if labels:
-        lines += ["", "recall by gold label (found/gold; found by a span of any type)"]
-        rows = []
-        for label in labels:
-            row = [label]
-            for level in LEVELS:
-                s = report.levels[level].by_label.get(label, Scores())
-                row += [f"{s.found}/{s.gold}", _pct(s.recall)]
-            rows.append(row)
-        lines += _table(["label", "token", "recall", "overlap", "recall", "exact", "recall"], rows)
-
-    types = sorted({k for ls in report.levels.values() for k in ls.by_type})
-    if types:
-        lines += [
-            "",
-            "precision by predicted type (correct/predicted; correct = on PHI of any label)",
-        ]
-        rows = []
-        for type_ in types:
-            row = [type_]
-            for level in LEVELS:
-                s = report.levels[level].by_type.get(type_, Scores())
-                row += [f"{s.correct}/{s.predicted}", _pct(s.precision)]
-            rows.append(row)
-        lines += _table(
-            ["type", "token", "precision", "overlap", "precision", "exact", "precision"], rows
-        )
+    lines += _breakdown(
+        report,
+        "by_label",
+        "recall by gold label (found/gold; found by a span of any type)",
+        ["label", "token", "recall", "overlap", "recall", "exact", "recall"],
+        lambda s: [f"{s.found}/{s.gold}", _pct(s.recall)],
+    )
+    lines += _breakdown(
+        report,
+        "by_type",
+        "precision by predicted type (correct/predicted; correct = on PHI of any label)",
+        ["type", "token", "precision", "overlap", "precision", "exact", "precision"],
+        lambda s: [f"{s.correct}/{s.predicted}", _pct(s.precision)],
+    )
 
     lines += [
         "",
